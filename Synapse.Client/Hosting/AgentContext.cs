@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+using Synapse.Client.Forwarding;
+using Synapse.Client.Upstream;
+
+namespace Synapse.Client.Hosting;
+
+/// <summary>What every connection and request of one agent shares.</summary>
+internal sealed class AgentContext(AgentOptions options, string agentId, UpstreamClient upstream, ModelDiscovery discovery, ILoggerFactory loggers)
+{
+    private int _draining;
+
+    public AgentOptions Options { get; } = options;
+
+    public string AgentId { get; } = agentId;
+
+    public UpstreamClient Upstream { get; } = upstream;
+
+    public ModelDiscovery Discovery { get; } = discovery;
+
+    public ModelSlots Slots { get; } = new(options.MaxConcurrency);
+
+    public ILoggerFactory Loggers { get; } = loggers;
+
+    /// <summary>True once SIGTERM arrived: no new requests, in-flight ones finish.</summary>
+    public bool IsDraining => Volatile.Read(ref _draining) == 1;
+
+    public void StartDraining() => Volatile.Write(ref _draining, 1);
+}

@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Synapse.Client.Hosting;
+
+return await AgentCommandLine.InvokeAsync(args, async (options, level) =>
+{
+    using var loggers = LoggerFactory.Create(logging => logging
+        .SetMinimumLevel(level)
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        }));
+    using var app = new AgentApp(options, loggers);
+
+    // First SIGTERM or Ctrl+C drains; a second one stops at once.
+    var signals = 0;
+    void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        if (Interlocked.Increment(ref signals) == 1)
+        {
+            _ = app.DrainAsync();
+        }
+        else
+        {
+            Console.Error.WriteLine("Second signal: stopping now.");
+            Environment.Exit(AgentExitCodes.Interrupted);
+        }
+    }
+
+    using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+    using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+    return await app.RunAsync();
+});

@@ -1,0 +1,19 @@
+using Orleans.Concurrency;
+namespace Synapse.Grains.Agents;
+
+/// <summary>
+/// The agents whose sockets one silo holds. One activation per silo, pinned to it. The sockets are the truth: model
+/// grains rebuild from here after their silo dies, and <c>GET /v1/models</c> merges the answers of every silo.
+/// </summary>
+[Alias("synapse.ISiloDirectoryGrain")]
+public interface ISiloDirectoryGrain : IGrainWithStringKey
+{
+    [Alias("GetRegistrations"), ReadOnly]
+    Task<InstanceRegistration[]> GetRegistrations(string model);
+
+    [Alias("GetModels"), ReadOnly]
+    Task<AdvertisedModel[]> GetModels();
+
+    [Alias("GetAgents"), ReadOnly]
+    Task<AgentConnectionStatus[]> GetAgents();
+}

@@ -1,0 +1,18 @@
+namespace Synapse.Grains.Models;
+
+/// <summary>Asks a model grain for an instance to serve one request.</summary>
+[GenerateSerializer, Immutable, Alias("synapse.AcquireRequest")]
+public sealed record AcquireRequest
+{
+    /// <summary>Becomes the lease id; the request carries it to the agent.</summary>
+    [Id(0)] public required long RequestId { get; init; }
+
+    /// <summary>The silo that took the API call, for locality-aware balancing.</summary>
+    [Id(1)] public required SiloAddress CallerSilo { get; init; }
+
+    /// <summary>Agents that already failed this request before answering.</summary>
+    [Id(2)] public string[] ExcludedAgents { get; init; } = [];
+
+    /// <summary>How long the request may wait in the model's queue when every instance is busy.</summary>
+    [Id(3)] public TimeSpan? QueueTimeout { get; init; }
+}

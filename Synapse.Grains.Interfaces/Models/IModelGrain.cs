@@ -1,0 +1,29 @@
+using Orleans.Concurrency;
+using Synapse.Grains.Agents;
+
+namespace Synapse.Grains.Models;
+
+/// <summary>
+/// One per model name. Tracks the live instances serving the model and picks one per request. Its state lives only
+/// in memory and is rebuilt from the silos holding the sockets, so it heals when its own silo dies.
+/// </summary>
+[Alias("synapse.IModelGrain")]
+public interface IModelGrain : IGrainWithStringKey
+{
+    /// <summary>Idempotent upsert, refreshed by the socket's silo every heartbeat period (a lease).</summary>
+    [Alias("Register")]
+    Task Register(InstanceRegistration registration);
+
+    [Alias("Unregister")]
+    Task Unregister(string agentId, string connectionId);
+
+    /// <summary>Picks an instance, waiting in the model's queue while all are full.</summary>
+    [Alias("Acquire"), ResponseTimeout("00:10:00")]
+    Task<AcquireResult> Acquire(AcquireRequest request, CancellationToken cancellationToken);
+
+    [Alias("Release")]
+    Task Release(long requestId, LeaseOutcome outcome);
+
+    [Alias("GetSnapshot"), ReadOnly]
+    Task<ModelSnapshot> GetSnapshot();
+}

@@ -1,0 +1,15 @@
+namespace Synapse.Grains.Relay;
+
+/// <summary>
+/// Events of one request that were ready together, published as one stream item to the caller silo's inbox.
+/// <see cref="Sequence"/> counts batches per request from 0, so the receiver can restore order and drop duplicates.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("synapse.RelayBatch")]
+public sealed record RelayBatch
+{
+    [Id(0)] public required long RequestId { get; init; }
+
+    [Id(1)] public required int Sequence { get; init; }
+
+    [Id(2)] public required RelayEvent[] Events { get; init; }
+}

@@ -1,0 +1,28 @@
+using Synapse.Protocol.Messages;
+
+namespace Synapse.Grains.Agents;
+
+/// <summary>An agent socket held by this silo, as grains and the request pipeline see it.</summary>
+public interface ILocalAgentConnection
+{
+    /// <summary>The key of this socket's <see cref="IAgentConnectionGrain"/>.</summary>
+    string ConnectionId { get; }
+
+    string AgentId { get; }
+
+    /// <summary>
+    /// Sends a request to the agent. The body is copied before this returns. From then on every response event goes
+    /// to <paramref name="sink"/>, ending with exactly one <see cref="IResponseSink.OnEnd"/>.
+    /// </summary>
+    SendResult TryStart(RequestHead head, ReadOnlySpan<byte> body, IResponseSink sink);
+
+    /// <summary>The caller went away: tell the agent to abort the upstream request.</summary>
+    void Cancel(long requestId);
+
+    /// <summary>The consumer took <paramref name="bytes"/> of the response; the agent may send that much more.</summary>
+    void Grant(long requestId, int bytes);
+
+    IEnumerable<InstanceRegistration> GetRegistrations(string? model);
+
+    AgentConnectionStatus GetStatus();
+}

@@ -1,0 +1,22 @@
+using Orleans.Placement;
+using Synapse.Grains.Placement;
+
+namespace Synapse.Grains.Agents;
+
+/// <summary>Answers for the agent sockets held by the silo it is pinned to.</summary>
+[SiloPinnedPlacement, Immovable, Reentrant]
+internal sealed class SiloDirectoryGrain(ILocalAgentConnections connections) : Grain, ISiloDirectoryGrain
+{
+    public Task<InstanceRegistration[]> GetRegistrations(string model) =>
+        Task.FromResult(connections.All.SelectMany(c => c.GetRegistrations(model)).ToArray());
+
+    public Task<AdvertisedModel[]> GetModels() =>
+        Task.FromResult(connections.All
+            .SelectMany(c => c.GetRegistrations(model: null))
+            .Where(r => !r.Draining)
+            .Select(r => new AdvertisedModel { ModelId = r.Model, AgentId = r.AgentId, MetadataJson = r.MetadataJson })
+            .ToArray());
+
+    public Task<AgentConnectionStatus[]> GetAgents() =>
+        Task.FromResult(connections.All.Select(c => c.GetStatus()).ToArray());
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using Orleans.Runtime.Placement;
+using Synapse.Grains.Balancing;
+using Synapse.Grains.Models;
+using Synapse.Grains.Placement;
+using Synapse.Grains.Relay;
+
+namespace Synapse.Grains.Hosting;
+
+public static class SynapseGrainsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Registers the grains' services: pinned placement, balancing policies, the response relay. The host supplies
+    /// <see cref="Agents.ILocalAgentConnections"/> (the sockets this silo holds) and the stream provider.
+    /// </summary>
+    public static ISiloBuilder AddSynapseGrains(this ISiloBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
+        services.AddSingleton<ILoadBalancingPolicy, PowerOfTwoChoicesPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy, RoundRobinPolicy>();
+        services.AddSingleton<RelayPublisher>();
+        services.AddOptions<ModelGrainOptions>()
+            .BindConfiguration(ModelGrainOptions.SectionName)
+            .Validate<IEnumerable<ILoadBalancingPolicy>>(
+                (options, policies) => policies.Any(p => string.Equals(p.Name, options.Policy, StringComparison.OrdinalIgnoreCase)),
+                "Synapse:Balancing:Policy names no known policy (PowerOfTwoChoices, LeastLoaded, RoundRobin).")
+            .Validate(o => o.MaxQueueLength >= 0, "Synapse:Balancing:MaxQueueLength must be 0 or more.")
+            .Validate(o => o.QueueTimeout >= TimeSpan.Zero && o.QueueTimeout <= TimeSpan.FromMinutes(9), "Synapse:Balancing:QueueTimeout must be between 0 and 9 minutes.")
+            .Validate(o => o.RegistrationTtl >= TimeSpan.FromSeconds(2), "Synapse:Balancing:RegistrationTtl must be at least 2 seconds.")
+            .ValidateOnStart();
+        return builder;
+    }
+}

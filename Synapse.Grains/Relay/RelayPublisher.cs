@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Orleans.Streams;
+using Synapse.Grains.Agents;
+
+namespace Synapse.Grains.Relay;
+
+/// <summary>
+/// On the socket's silo: creates the sinks that publish responses to callers on other silos, and cancels them when
+/// a caller's silo dies (nobody would read the answer, and the agent would keep the upstream busy).
+/// </summary>
+public sealed partial class RelayPublisher(IClusterClient client, ILogger<RelayPublisher> logger)
+{
+    private readonly ConcurrentDictionary<long, StreamRelaySink> _sinks = new();
+    private IStreamProvider? _provider;
+
+    /// <summary>Responses in flight to other silos.</summary>
+    public int Active => _sinks.Count;
+
+    internal ILogger Logger => logger;
+
+    internal StreamRelaySink CreateSink(long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
+    {
+        _provider ??= client.GetStreamProvider(RelayStreams.ProviderName);
+        var stream = _provider.GetStream<RelayBatch>(RelayStreams.Inbox(replyTo, RelayStreams.ShardOf(requestId)));
+        var sink = new StreamRelaySink(this, stream, requestId, replyTo, connection);
+        _sinks[requestId] = sink;
+        return sink;
+    }
+
+    internal void Abandon(StreamRelaySink sink)
+    {
+        _sinks.TryRemove(new KeyValuePair<long, StreamRelaySink>(sink.RequestId, sink));
+        sink.Drop();
+    }
+
+    internal void Completed(StreamRelaySink sink) =>
+        _sinks.TryRemove(new KeyValuePair<long, StreamRelaySink>(sink.RequestId, sink));
+
+    /// <summary>The silo waiting for these answers is dead: abort their upstream requests.</summary>
+    public int CancelRequestsFor(SiloAddress deadSilo)
+    {
+        var cancelled = 0;
+        foreach (var sink in _sinks.Values)
+        {
+            if (sink.ReplyTo.Equals(deadSilo))
+            {
+                cancelled++;
+                sink.Connection.Cancel(sink.RequestId);
+                Abandon(sink);
+            }
+        }
+
+        if (cancelled > 0)
+        {
+            LogCallerSiloDead(logger, cancelled, deadSilo);
+        }
+
+        return cancelled;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cancelled {Count} requests whose caller silo {Silo} is dead")]
+    private static partial void LogCallerSiloDead(ILogger logger, int count, SiloAddress silo);
+}

@@ -1,0 +1,26 @@
+namespace Synapse.Protocol.Frames;
+
+/// <summary>The first byte of every binary WebSocket message. See docs/protocol.md.</summary>
+public enum FrameType : byte
+{
+    // Agent to gateway.
+    Hello = 1,
+    ModelsUpdate = 2,
+    ResponseHead = 3,
+    ResponseBody = 4,
+    ResponseEnd = 5,
+    Draining = 6,
+
+    // Gateway to agent.
+    Welcome = 16,
+    Reject = 17,
+    RequestHead = 18,
+    RequestBody = 19,
+    Cancel = 20,
+    WindowUpdate = 21,
+    GoAway = 22,
+
+    // Both ways.
+    Ping = 32,
+    Pong = 33,
+}

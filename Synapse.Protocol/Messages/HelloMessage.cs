@@ -1,0 +1,28 @@
+namespace Synapse.Protocol.Messages;
+
+/// <summary>The agent's first frame: who it is, what it serves and how many requests at once.</summary>
+public sealed record HelloMessage
+{
+    public required int ProtocolVersion { get; init; }
+
+    public required string ProductVersion { get; init; }
+
+    /// <summary>Stable across reconnects and restarts, so re-registration is idempotent.</summary>
+    public required string AgentId { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Hostname { get; init; }
+
+    /// <summary>How many requests per model the upstream takes at once.</summary>
+    public required int Capacity { get; init; }
+
+    public required IReadOnlyList<ModelAdvert> Models { get; init; }
+
+    public string? Os { get; init; }
+
+    public string? Arch { get; init; }
+
+    /// <summary>True when the binary was installed by the gateway's <c>/run</c> script and may replace itself.</summary>
+    public bool SelfUpdate { get; init; }
+}

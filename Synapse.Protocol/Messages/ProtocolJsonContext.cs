@@ -1,0 +1,14 @@
+using System.Text.Json.Serialization;
+
+namespace Synapse.Protocol.Messages;
+
+/// <summary>Source-generated JSON for the handshake messages, so the AOT agent needs no reflection.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(HelloMessage))]
+[JsonSerializable(typeof(WelcomeMessage))]
+[JsonSerializable(typeof(RejectMessage))]
+[JsonSerializable(typeof(ModelsUpdateMessage))]
+[JsonSerializable(typeof(GoAwayMessage))]
+public sealed partial class ProtocolJsonContext : JsonSerializerContext;

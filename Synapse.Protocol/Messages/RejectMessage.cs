@@ -1,0 +1,20 @@
+namespace Synapse.Protocol.Messages;
+
+/// <summary>The gateway refuses the handshake; the agent prints <see cref="Reason"/> and stops or updates itself.</summary>
+public sealed record RejectMessage
+{
+    public required string Code { get; init; }
+
+    public required string Reason { get; init; }
+
+    public required string ServerVersion { get; init; }
+
+    public required int ProtocolVersion { get; init; }
+
+    /// <summary>Where the matching agent binary can be downloaded, when the gateway serves one.</summary>
+    public string? DownloadUrl { get; init; }
+
+    public const string VersionMismatch = "version_mismatch";
+    public const string InvalidHello = "invalid_hello";
+    public const string ShuttingDown = "shutting_down";
+}

@@ -1,0 +1,14 @@
+namespace Synapse.Protocol.Transport;
+
+/// <summary>Why a framed connection ended, for logs and for deciding whether to reconnect.</summary>
+public enum ConnectionClosedReason
+{
+    None,
+    ClosedByPeer,
+    ClosedLocally,
+    HeartbeatTimeout,
+    ProtocolViolation,
+    FrameTooLarge,
+    SendQueueFull,
+    TransportError,
+}

@@ -1,0 +1,347 @@
+using System.Net.WebSockets;
+using System.Buffers;
+using System.Threading.Channels;
+using Synapse.Protocol.Frames;
+
+namespace Synapse.Protocol.Transport;
+
+/// <summary>
+/// One WebSocket carrying protocol frames, used by both the gateway and the agent. It owns three loops: a reader
+/// that hands each whole binary message to the owner, a single writer that drains a queue (so many requests can
+/// send without locking), and a heartbeat that pings and declares the peer dead after a silence.
+/// </summary>
+public sealed class FramedConnection : IDisposable
+{
+    private const int InitialReceiveBuffer = 16 * 1024;
+
+    private readonly WebSocket _socket;
+    private readonly FramedConnectionOptions _options;
+    private readonly Channel<Frame> _outbound = Channel.CreateUnbounded<Frame>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly CancellationTokenSource _abort = new();
+    private long _queuedBytes;
+    private long _lastReceived = Environment.TickCount64;
+    private long _roundTripMs = -1;
+    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
+    private string _closeDescription = string.Empty;
+    private int _reason;
+
+    public FramedConnection(WebSocket socket, FramedConnectionOptions options)
+    {
+        _socket = socket;
+        _options = options;
+    }
+
+    /// <summary>Signalled when the connection is going away, for whatever reason.</summary>
+    public CancellationToken Aborted => _abort.Token;
+
+    public ConnectionClosedReason ClosedReason => (ConnectionClosedReason)Volatile.Read(ref _reason);
+
+    /// <summary>The peer's close description, or ours, once the connection has ended.</summary>
+    public string? CloseDescription { get; private set; }
+
+    public long LastReceivedTick => Volatile.Read(ref _lastReceived);
+
+    /// <summary>Round trip of the last ping, in milliseconds; -1 before the first pong.</summary>
+    public long RoundTripMs => Volatile.Read(ref _roundTripMs);
+
+    public long QueuedBytes => Volatile.Read(ref _queuedBytes);
+
+    /// <summary>Queues a frame for the writer and takes ownership of it. False when the connection is gone.</summary>
+    public bool TrySend(Frame frame)
+    {
+        if (_abort.IsCancellationRequested)
+        {
+            frame.Return();
+            return false;
+        }
+
+        if (Interlocked.Add(ref _queuedBytes, frame.Length) > _options.MaxQueuedBytes)
+        {
+            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            frame.Return();
+            Abort(ConnectionClosedReason.SendQueueFull, "peer is not reading");
+            return false;
+        }
+
+        if (!_outbound.Writer.TryWrite(frame))
+        {
+            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            frame.Return();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Sends what is queued, then a close frame. Frames sent after this are dropped.</summary>
+    public void Complete(WebSocketCloseStatus status, string description)
+    {
+        _closeStatus = status;
+        _closeDescription = description;
+        SetReason(ConnectionClosedReason.ClosedLocally);
+        _outbound.Writer.TryComplete();
+    }
+
+    public void Abort(ConnectionClosedReason reason, string description)
+    {
+        SetReason(reason);
+        CloseDescription ??= description;
+        _outbound.Writer.TryComplete();
+        if (!_abort.IsCancellationRequested)
+        {
+            try
+            {
+                _abort.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        _socket.Abort();
+    }
+
+    /// <summary>
+    /// Runs the connection until either side closes it. Each binary message other than ping and pong goes to
+    /// <paramref name="onFrame"/>, which takes ownership of it. A <see cref="FrameFormatException"/> thrown by the
+    /// handler closes the connection with a protocol error.
+    /// </summary>
+    public async Task RunAsync(Func<Frame, ValueTask> onFrame, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _abort.Token);
+        var token = linked.Token;
+        var sender = SendLoopAsync(token);
+        var heartbeat = HeartbeatLoopAsync(token);
+        try
+        {
+            await ReceiveLoopAsync(onFrame, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                SetReason(ConnectionClosedReason.ClosedLocally);
+            }
+        }
+        catch (FrameFormatException ex)
+        {
+            await CloseWithAsync(ConnectionClosedReason.ProtocolViolation, WebSocketCloseStatus.ProtocolError, ex.Message);
+        }
+        catch (FrameTooLargeException ex)
+        {
+            await CloseWithAsync(ConnectionClosedReason.FrameTooLarge, WebSocketCloseStatus.MessageTooBig, ex.Message);
+        }
+        catch (UnsupportedFrameException ex)
+        {
+            await CloseWithAsync(ConnectionClosedReason.ProtocolViolation, WebSocketCloseStatus.InvalidMessageType, ex.Message);
+        }
+        catch (WebSocketException ex)
+        {
+            SetReason(ConnectionClosedReason.TransportError);
+            CloseDescription ??= ex.Message;
+        }
+        catch (IOException ex)
+        {
+            SetReason(ConnectionClosedReason.TransportError);
+            CloseDescription ??= ex.Message;
+        }
+        finally
+        {
+            _outbound.Writer.TryComplete();
+            try
+            {
+                await sender.WaitAsync(_options.CloseTimeout, CancellationToken.None);
+            }
+            catch (Exception)
+            {
+                // The writer fails when the socket is gone; the reason is already recorded.
+            }
+
+            Abort(ConnectionClosedReason.ClosedByPeer, "closed");
+            await heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            DrainQueue();
+        }
+    }
+
+    public void Dispose()
+    {
+        DrainQueue();
+        _abort.Dispose();
+    }
+
+    private async Task ReceiveLoopAsync(Func<Frame, ValueTask> onFrame, CancellationToken token)
+    {
+        while (true)
+        {
+            var frame = await ReceiveFrameAsync(token);
+            if (frame.IsEmpty)
+            {
+                SetReason(ConnectionClosedReason.ClosedByPeer);
+                CloseDescription ??= _socket.CloseStatusDescription;
+                return;
+            }
+
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            switch (frame.Type)
+            {
+                case FrameType.Ping:
+                    var stamp = FrameCodec.ReadPing(frame.Span);
+                    frame.Return();
+                    TrySend(FrameCodec.Ping(FrameType.Pong, stamp));
+                    break;
+                case FrameType.Pong:
+                    var sent = FrameCodec.ReadPing(frame.Span);
+                    frame.Return();
+                    Volatile.Write(ref _roundTripMs, Math.Max(0, Environment.TickCount64 - sent));
+                    break;
+                default:
+                    await onFrame(frame);
+                    break;
+            }
+        }
+    }
+
+    private async ValueTask<Frame> ReceiveFrameAsync(CancellationToken token)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+        var count = 0;
+        try
+        {
+            while (true)
+            {
+                if (count == buffer.Length)
+                {
+                    if (buffer.Length >= _options.MaxFrameBytes)
+                    {
+                        throw new FrameTooLargeException($"message exceeds {_options.MaxFrameBytes} bytes");
+                    }
+
+                    var grown = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxFrameBytes));
+                    buffer.AsSpan(0, count).CopyTo(grown);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = grown;
+                }
+
+                var room = Math.Min(buffer.Length, _options.MaxFrameBytes) - count;
+                if (room <= 0)
+                {
+                    throw new FrameTooLargeException($"message exceeds {_options.MaxFrameBytes} bytes");
+                }
+
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(count, room), token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return default;
+                }
+
+                if (result.MessageType != WebSocketMessageType.Binary)
+                {
+                    throw new UnsupportedFrameException("only binary messages are accepted");
+                }
+
+                count += result.Count;
+                if (result.EndOfMessage)
+                {
+                    break;
+                }
+            }
+
+            if (count == 0)
+            {
+                throw new FrameFormatException("empty message");
+            }
+
+            return new Frame(buffer, count);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private async Task SendLoopAsync(CancellationToken token)
+    {
+        try
+        {
+            await foreach (var frame in _outbound.Reader.ReadAllAsync(token))
+            {
+                try
+                {
+                    await _socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, endOfMessage: true, token);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _queuedBytes, -frame.Length);
+                    frame.Return();
+                }
+            }
+
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+                await _socket.CloseOutputAsync(_closeStatus, _closeDescription, timeout.Token);
+            }
+        }
+        catch (Exception) when (token.IsCancellationRequested || _socket.State is not WebSocketState.Open)
+        {
+            // The connection is going away; the receive side records why.
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+        {
+            Abort(ConnectionClosedReason.TransportError, ex.Message);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(_options.HeartbeatInterval < _options.HeartbeatTimeout / 2
+            ? _options.HeartbeatInterval
+            : _options.HeartbeatTimeout / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token))
+            {
+                var silentMs = Environment.TickCount64 - Volatile.Read(ref _lastReceived);
+                if (silentMs > _options.HeartbeatTimeout.TotalMilliseconds)
+                {
+                    Abort(ConnectionClosedReason.HeartbeatTimeout, $"no frame from the peer for {silentMs} ms");
+                    return;
+                }
+
+                TrySend(FrameCodec.Ping(FrameType.Ping, Environment.TickCount64));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task CloseWithAsync(ConnectionClosedReason reason, WebSocketCloseStatus status, string description)
+    {
+        SetReason(reason);
+        CloseDescription ??= description;
+        _closeStatus = status;
+        _closeDescription = description.Length > 120 ? description[..120] : description;
+        _outbound.Writer.TryComplete();
+        await Task.CompletedTask;
+    }
+
+    private void SetReason(ConnectionClosedReason reason) =>
+        Interlocked.CompareExchange(ref _reason, (int)reason, (int)ConnectionClosedReason.None);
+
+    private void DrainQueue()
+    {
+        while (_outbound.Reader.TryRead(out var frame))
+        {
+            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            frame.Return();
+        }
+    }
+
+    private sealed class FrameTooLargeException(string message) : Exception(message);
+
+    private sealed class UnsupportedFrameException(string message) : Exception(message);
+}

@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Options;
+using Synapse.Silo.Api.Auth;
+using Synapse.Silo.Api.Errors;
+using Synapse.Silo.Cluster;
+using Synapse.Silo.Hosting;
+
+namespace Synapse.Silo.Agents;
+
+/// <summary>
+/// <c>/ws</c>: where agents dial in. The key is checked before the upgrade (a wrong key never gets a socket);
+/// browsers are refused unless their origin is allowed.
+/// </summary>
+internal static partial class AgentEndpoint
+{
+    public static async Task HandleAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentEndpoint));
+        var remote = RemoteOf(context);
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.Headers.Upgrade = "websocket";
+            await OpenAIError.WriteAsync(context, StatusCodes.Status426UpgradeRequired, OpenAIError.InvalidRequest, "websocket_required",
+                "This endpoint is for Synapse agents and accepts only WebSocket upgrades.");
+            return;
+        }
+
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !options.AllowedWebSocketOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        {
+            LogOriginRefused(logger, remote, OpenAIError.Sanitize(origin));
+            await OpenAIError.WriteAsync(context, StatusCodes.Status403Forbidden, OpenAIError.InvalidRequest, "origin_not_allowed",
+                "WebSocket connections from browsers are not allowed from this origin.");
+            return;
+        }
+
+        if (!services.GetRequiredService<ApiKeyValidator>().IsAgent(context.Request))
+        {
+            LogKeyRefused(logger, remote);
+            await OpenAIError.WriteAsync(context, StatusCodes.Status401Unauthorized, OpenAIError.Authentication, "invalid_ws_key",
+                "Missing or invalid WebSocket key. Start the agent with --ws-auth-key matching the gateway's.");
+            return;
+        }
+
+        var state = services.GetRequiredService<GatewayState>();
+        if (!state.IsReady)
+        {
+            await OpenAIError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OpenAIError.Server, "not_ready",
+                state.IsDraining ? "This gateway node is shutting down; connect to another." : "This gateway node is starting.", retryAfterSeconds: 1);
+            return;
+        }
+
+        // A socket lives for hours: the request-body limits and rate checks of HTTP calls do not apply.
+        context.Features.Get<IHttpMinRequestBodyDataRateFeature>()?.MinDataRate = null;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = TimeSpan.Zero,
+            DangerousEnableCompression = false,
+        });
+        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), remote, downloadUrl: null);
+        await session.RunAsync(context.RequestAborted);
+    }
+
+    private static string RemoteOf(HttpContext context) =>
+        $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused an agent connection from {Remote}: wrong or missing WebSocket key")]
+    private static partial void LogKeyRefused(ILogger logger, string remote);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a WebSocket from {Remote} with browser origin {Origin}")]
+    private static partial void LogOriginRefused(ILogger logger, string remote, string origin);
+}

@@ -1,0 +1,34 @@
+using Synapse.Protocol;
+
+namespace Synapse.Silo.Agents;
+
+/// <summary>How the gateway treats agent sockets (section <c>Synapse:Agents</c>).</summary>
+public sealed class AgentSessionOptions
+{
+    public const string SectionName = "Synapse:Agents";
+
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An agent silent for this long is declared dead and its requests fail.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Time an agent has, after the upgrade, to send its hello.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int MaxFrameBytes { get; set; } = Protocol.Frames.ProtocolLimits.DefaultMaxFrameBytes;
+
+    /// <summary>Response bytes an agent may send per request ahead of the caller reading them.</summary>
+    public int InitialWindowBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Bytes queued for an agent that does not read before it is disconnected.</summary>
+    public long MaxQueuedBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>How often registrations are refreshed in the model grains (their lease).</summary>
+    public TimeSpan RegistrationRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Oldest agent protocol accepted.</summary>
+    public int MinProtocolVersion { get; set; } = ProtocolVersion.Current;
+
+    /// <summary>Newest agent protocol accepted.</summary>
+    public int MaxProtocolVersion { get; set; } = ProtocolVersion.Current;
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+using Synapse.Protocol.Transport;
+using Synapse.Silo.Cluster;
+
+namespace Synapse.Silo.Agents;
+
+/// <summary>What every <see cref="AgentSession"/> needs from the silo, resolved once.</summary>
+internal sealed class AgentSessionServices(
+    AgentSessionRegistry registry,
+    IGrainFactory grains,
+    ILocalSiloDetails silo,
+    ClusterView cluster,
+    IOptions<AgentSessionOptions> options,
+    ILoggerFactory loggers)
+{
+    public AgentSessionRegistry Registry { get; } = registry;
+
+    public IGrainFactory Grains { get; } = grains;
+
+    public SiloAddress Silo => silo.SiloAddress;
+
+    public ClusterView Cluster { get; } = cluster;
+
+    public AgentSessionOptions Options { get; } = options.Value;
+
+    public ILogger Logger { get; } = loggers.CreateLogger<AgentSession>();
+
+    public FramedConnectionOptions ConnectionOptions => new()
+    {
+        MaxFrameBytes = Options.MaxFrameBytes,
+        HeartbeatInterval = Options.HeartbeatInterval,
+        HeartbeatTimeout = Options.HeartbeatTimeout,
+        MaxQueuedBytes = Options.MaxQueuedBytes,
+    };
+}

@@ -1,0 +1,101 @@
+using System.Text;
+using System.Text.Json;
+using Synapse.Protocol;
+using Synapse.Protocol.Frames;
+using Synapse.Protocol.Messages;
+
+namespace Synapse.Silo.Agents;
+
+/// <summary>Checks what an agent claims before anything of it reaches a grain.</summary>
+internal static class HelloValidator
+{
+    public const int MaxAgentIdLength = 128;
+    public const int MaxCapacity = 100_000;
+
+    public static RejectMessage? Validate(HelloMessage hello, AgentSessionOptions options, string? downloadUrl)
+    {
+        if (hello.ProtocolVersion < options.MinProtocolVersion || hello.ProtocolVersion > options.MaxProtocolVersion)
+        {
+            return new RejectMessage
+            {
+                Code = RejectMessage.VersionMismatch,
+                Reason = $"this gateway (version {ProtocolVersion.Product}) accepts agent protocol {options.MinProtocolVersion}"
+                    + (options.MaxProtocolVersion != options.MinProtocolVersion ? $" to {options.MaxProtocolVersion}" : string.Empty)
+                    + $", but the agent (version {hello.ProductVersion}) speaks protocol {hello.ProtocolVersion}",
+                ServerVersion = ProtocolVersion.Product,
+                ProtocolVersion = ProtocolVersion.Current,
+                DownloadUrl = downloadUrl,
+            };
+        }
+
+        var problem = CheckAgentId(hello.AgentId)
+            ?? CheckText(hello.Name, "name")
+            ?? CheckText(hello.Hostname, "hostname")
+            ?? (hello.Capacity is < 1 or > MaxCapacity ? $"capacity must be between 1 and {MaxCapacity}" : null)
+            ?? CheckModels(hello.Models);
+        return problem is null ? null : Invalid(problem);
+    }
+
+    public static string? CheckModels(IReadOnlyList<ModelAdvert>? models)
+    {
+        if (models is null)
+        {
+            return "models are missing";
+        }
+
+        if (models.Count > ProtocolLimits.MaxModelsPerAgent)
+        {
+            return $"{models.Count} models exceed the limit of {ProtocolLimits.MaxModelsPerAgent} per agent";
+        }
+
+        foreach (var model in models)
+        {
+            if (string.IsNullOrWhiteSpace(model.Id) || Encoding.UTF8.GetByteCount(model.Id) > ProtocolLimits.MaxModelIdBytes)
+            {
+                return $"a model id is empty or longer than {ProtocolLimits.MaxModelIdBytes} bytes";
+            }
+
+            if (model.Id.Any(char.IsControl))
+            {
+                return "a model id contains control characters";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The upstream's metadata object for a model, or a minimal one when the agent sent something else.</summary>
+    public static string MetadataOf(ModelAdvert model) =>
+        model.Metadata.ValueKind == JsonValueKind.Object ? model.Metadata.GetRawText() : "{}";
+
+    public static RejectMessage Invalid(string problem) => new()
+    {
+        Code = RejectMessage.InvalidHello,
+        Reason = problem,
+        ServerVersion = ProtocolVersion.Product,
+        ProtocolVersion = ProtocolVersion.Current,
+    };
+
+    private static string? CheckAgentId(string? agentId)
+    {
+        if (string.IsNullOrEmpty(agentId) || agentId.Length > MaxAgentIdLength)
+        {
+            return $"agent id must be 1 to {MaxAgentIdLength} characters";
+        }
+
+        foreach (var c in agentId)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            {
+                return "agent id may contain only letters, digits, '-', '_', '.' and ':'";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CheckText(string? value, string what) =>
+        value is not null && (value.Length > ProtocolLimits.MaxNameBytes || value.Any(char.IsControl))
+            ? $"{what} is longer than {ProtocolLimits.MaxNameBytes} characters or contains control characters"
+            : null;
+}

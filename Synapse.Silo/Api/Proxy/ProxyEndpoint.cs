@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Synapse.Silo.Api.Errors;
+using Synapse.Silo.Cluster;
+using Synapse.Silo.Hosting;
+using Synapse.Silo.Transport;
+
+namespace Synapse.Silo.Api.Proxy;
+
+/// <summary>
+/// <c>POST /v1/*</c>: any OpenAI-style call whose body names a <c>model</c> (chat, completions, embeddings,
+/// responses, rerank, audio...) is forwarded, path and query intact, to an instance serving that model.
+/// </summary>
+internal static class ProxyEndpoint
+{
+    /// <summary>Paths that exist but only for POST, so other methods get 405 rather than 404.</summary>
+    private static readonly string[] PostOnly =
+    [
+        "chat/completions", "completions", "embeddings", "responses", "rerank", "score", "moderations",
+        "audio/transcriptions", "audio/translations", "audio/speech", "images/generations", "tokenize", "detokenize", "classify", "pooling",
+    ];
+
+    public static async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.RouteValues["path"] as string ?? string.Empty;
+        if (path == "models" || path.StartsWith("models/", StringComparison.Ordinal))
+        {
+            await OpenAIError.MethodNotAllowed(context, "GET");
+            return;
+        }
+
+        var services = context.RequestServices;
+        var state = services.GetRequiredService<GatewayState>();
+        if (state.IsDraining)
+        {
+            await OpenAIError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OpenAIError.Server, "shutting_down",
+                "This gateway node is shutting down; retry and another node will answer.", retryAfterSeconds: 1);
+            return;
+        }
+
+        state.RequestStarted();
+        try
+        {
+            var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            var read = await RequestBodyReader.ReadAsync(context, options.MaxRequestBodyBytes);
+            switch (read.Status)
+            {
+                case BodyReadStatus.TooLarge:
+                    await OpenAIError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, OpenAIError.InvalidRequest, "request_too_large",
+                        $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes.");
+                    return;
+                case BodyReadStatus.Malformed:
+                    await OpenAIError.WriteAsync(context, StatusCodes.Status400BadRequest, OpenAIError.InvalidRequest, "invalid_body",
+                        "The request body could not be read.");
+                    return;
+                case BodyReadStatus.CallerGone:
+                    return;
+            }
+
+            using var body = read.Body!;
+            var model = await ModelNameReader.ReadAsync(body.Memory, context.Request.ContentType);
+            if (!model.IsFound)
+            {
+                await OpenAIError.WriteAsync(context, model.Status, OpenAIError.InvalidRequest, model.Code, model.Message);
+                return;
+            }
+
+            var request = new ForwardedRequest(
+                model.Model!,
+                context.Request.Method,
+                context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
+                HeaderPolicy.ForUpstream(context.Request.Headers),
+                body.Memory,
+                Activity.Current?.Id);
+            await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request);
+        }
+        finally
+        {
+            state.RequestEnded();
+        }
+    }
+
+    /// <summary>Any other method on <c>/v1/*</c>.</summary>
+    public static Task OtherMethodAsync(HttpContext context)
+    {
+        var path = context.Request.RouteValues["path"] as string ?? string.Empty;
+        if (path == "models" || path.StartsWith("models/", StringComparison.Ordinal))
+        {
+            return OpenAIError.MethodNotAllowed(context, "GET");
+        }
+
+        return Array.IndexOf(PostOnly, path.TrimEnd('/')) >= 0
+            ? OpenAIError.MethodNotAllowed(context, "POST")
+            : OpenAIError.NotFound(context);
+    }
+}

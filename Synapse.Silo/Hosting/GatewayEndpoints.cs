@@ -1,0 +1,75 @@
+using Synapse.Silo.Agents;
+using Synapse.Silo.Api.Auth;
+using Synapse.Silo.Api.Errors;
+using Synapse.Silo.Api.Models;
+using Synapse.Silo.Api.Proxy;
+using Synapse.Silo.Health;
+
+namespace Synapse.Silo.Hosting;
+
+/// <summary>The gateway's routes and the middleware in front of them.</summary>
+internal static partial class GatewayEndpoints
+{
+    private static readonly string[] OtherMethods = ["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+    public static void Map(WebApplication app)
+    {
+        app.Use(ErrorBoundaryAsync);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.Use(ApiKeyGateAsync);
+
+        app.Map("/healthz", HealthEndpoints.LiveAsync);
+        app.Map("/readyz", HealthEndpoints.ReadyAsync);
+        app.Map("/ws", AgentEndpoint.HandleAsync);
+
+        app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
+        app.MapGet("/v1/models/{**id}", ModelsEndpoint.GetAsync);
+        app.MapPost("/v1/{**path}", ProxyEndpoint.HandleAsync);
+        app.MapMethods("/v1/{**path}", OtherMethods, ProxyEndpoint.OtherMethodAsync);
+        app.MapFallback(OpenAIError.NotFound);
+    }
+
+    /// <summary>Anything unhandled becomes a 500 in OpenAI's shape and a log line; never a stack trace to the caller.</summary>
+    private static async Task ErrorBoundaryAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away.
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await OpenAIError.WriteAsync(context, ex.StatusCode, OpenAIError.InvalidRequest, "bad_request", "The request is malformed.");
+        }
+        catch (Exception ex)
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayEndpoints));
+            LogUnhandled(logger, ex, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value));
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+                return;
+            }
+
+            await OpenAIError.WriteAsync(context, StatusCodes.Status500InternalServerError, OpenAIError.Server, "internal_error",
+                "The gateway failed to handle this request.");
+        }
+    }
+
+    private static Task ApiKeyGateAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+            && !context.RequestServices.GetRequiredService<ApiKeyValidator>().IsApiCaller(context.Request))
+        {
+            return OpenAIError.Unauthorized(context);
+        }
+
+        return next(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,44 @@
+namespace Synapse.Silo.Hosting;
+
+/// <summary>The HTTP front end (section <c>Synapse:Gateway</c>).</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Synapse:Gateway";
+
+    public string Host { get; set; } = "localhost";
+
+    public int Port { get; set; } = 8080;
+
+    /// <summary>When set, every API call must carry it as <c>Authorization: Bearer</c> or <c>X-API-Key</c>.</summary>
+    public string? ApiAuthKey { get; set; }
+
+    /// <summary>When set, agents must present it to open <c>/ws</c>.</summary>
+    public string? WsAuthKey { get; set; }
+
+    /// <summary>The agent binary served by <c>/getclient</c>, or a folder with one per platform.</summary>
+    public string ClientBinary { get; set; } = "./client";
+
+    /// <summary>Largest request body accepted; larger ones get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Instances tried per request when they fail before answering.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// A non-streaming answer is held up to this size until it is complete, so that an agent dying midway still
+    /// gives the caller a clean 502 instead of a truncated body.
+    /// </summary>
+    public int NonStreamingBufferBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>On SIGTERM, how long streams in flight may take to finish before the silo leaves.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Believe <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> (only behind a trusted proxy).</summary>
+    public bool TrustForwardedHeaders { get; set; }
+
+    /// <summary>
+    /// Browser origins allowed to open <c>/ws</c>. Agents send no Origin header; a browser always does, so by
+    /// default a web page cannot make a visitor's browser attach to the gateway.
+    /// </summary>
+    public List<string> AllowedWebSocketOrigins { get; set; } = [];
+}

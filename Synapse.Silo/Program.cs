@@ -1,0 +1,3 @@
+using Synapse.Silo.Hosting;
+
+return await GatewayCommandLine.InvokeAsync(args, (settings, _) => GatewayHost.RunAsync(settings));

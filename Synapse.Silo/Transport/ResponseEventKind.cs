@@ -1,0 +1,8 @@
+namespace Synapse.Silo.Transport;
+
+internal enum ResponseEventKind : byte
+{
+    Head,
+    Body,
+    End,
+}

@@ -1,0 +1,25 @@
+namespace Synapse.Tests.Infrastructure;
+
+/// <summary>One gateway shared by a collection of tests; each test uses its own model names and agents.</summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public TestGateway Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
+    {
+        ["Synapse:Gateway:MaxRequestBodyBytes"] = "1048576",
+        ["Synapse:Agents:HeartbeatInterval"] = "00:00:01",
+        ["Synapse:Agents:HeartbeatTimeout"] = "00:00:03",
+    });
+
+    public async Task DisposeAsync() => await Gateway.DisposeAsync();
+
+    /// <summary>A model name no other test uses.</summary>
+    public static string UniqueModel(string prefix = "model") => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
