@@ -158,6 +158,7 @@ public sealed class FramedConnection : IDisposable
                 // The writer fails when the socket is gone; the reason is already recorded.
             }
 
+            await AwaitPeerCloseAsync();
             Abort(ConnectionClosedReason.ClosedByPeer, "closed");
             await heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             DrainQueue();
@@ -316,6 +317,40 @@ public sealed class FramedConnection : IDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// After we sent a close, let the peer answer it before the socket is torn down; aborting at once can reset the
+    /// connection before the peer has read why it was closed.
+    /// </summary>
+    private async Task AwaitPeerCloseAsync()
+    {
+        if (_socket.State != WebSocketState.CloseSent || _abort.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var scratch = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(scratch.AsMemory(), timeout.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // Timed out or broke: the abort that follows ends it either way.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 

@@ -38,6 +38,9 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public IReadOnlyCollection<RecordedRequest> Requests => _requests;
 
+    /// <summary>When set, every generation request is answered with this status (an instance-wide failure).</summary>
+    public int? ForcedStatus { get; set; }
+
     /// <summary>Requests currently being answered.</summary>
     public int Active => Volatile.Read(ref _active);
 
@@ -156,8 +159,9 @@ public sealed class FakeUpstream : IAsyncDisposable
             }
 
             var headers = context.Request.Headers;
-            if (int.TryParse(headers["X-Fake-Status"], out var status))
+            if (ForcedStatus is { } forced || int.TryParse(headers["X-Fake-Status"], out forced))
             {
+                var status = forced;
                 context.Response.StatusCode = status;
                 await context.Response.WriteAsJsonAsync(new { error = new { message = $"fake {Name} says {status}", type = "upstream", code = "fake" } });
                 return;

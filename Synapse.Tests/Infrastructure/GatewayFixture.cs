@@ -10,6 +10,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["Synapse:Gateway:MaxRequestBodyBytes"] = "1048576",
         ["Synapse:Agents:HeartbeatInterval"] = "00:00:01",
         ["Synapse:Agents:HeartbeatTimeout"] = "00:00:03",
+        ["Synapse:Balancing:ReconnectGrace"] = "00:00:01",
     });
 
     public async Task DisposeAsync() => await Gateway.DisposeAsync();

@@ -23,7 +23,6 @@ internal static class OpenAIError
             return Task.CompletedTask;
         }
 
-        response.Clear();
         response.StatusCode = status;
         response.ContentType = "application/json";
         response.Headers.CacheControl = "no-store";
