@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Synapse.Tests.EndToEnd;
+using Synapse.Tests.Infrastructure;
+
+namespace Synapse.Tests.Cluster;
+
+/// <summary>Callers on silo A, the agent's socket on silo B: every answer crosses silos through Orleans streams.</summary>
+[Collection(TwoSiloCollection.Name)]
+public sealed class CrossSiloTests(TwoSiloFixture cluster)
+{
+    [Fact]
+    public async Task NonStreaming_CallerOnOtherSilo_GetsTheCompleteAnswer()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+
+        using var client = cluster.A.CreateClient();
+        using var response = await FailoverTests.PostRawAsync(client, model, tokens: 7, delayMs: 0);
+        var body = await Json.ReadAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("tok0 tok1 tok2 tok3 tok4 tok5 tok6 ", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Stream_CallerOnOtherSilo_IsByteForByteTheUpstreamStream()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+        var body = $$"""{"model":"{{model}}","stream":true}""";
+
+        using var direct = new HttpClient { BaseAddress = new Uri(upstream.Url) };
+        var expected = await Send(direct, body, tokens: 300);
+        using var client = cluster.A.CreateClient();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(expected, await Send(client, body, tokens: 300));
+        }
+    }
+
+    [Fact]
+    public async Task ManyConcurrentStreams_AcrossSilos_AllArriveCompleteAndInOrder()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+
+        using var client = cluster.A.CreateClient();
+        var streams = Enumerable.Range(0, 40).Select(async _ =>
+        {
+            using var response = await FailoverTests.StreamAsync(client, model, tokens: 50, delayMs: 2);
+            return await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
+        });
+
+        foreach (var events in await Task.WhenAll(streams))
+        {
+            var tokens = events.Where(e => e.Contains("\"tok", StringComparison.Ordinal)).Select(e => JsonDocument.Parse(e).RootElement
+                .GetProperty("choices")[0].GetProperty("delta").GetProperty("content").GetString()).ToArray();
+            Assert.Equal(Enumerable.Range(0, 50).Select(i => $"tok{i} "), tokens);
+            Assert.Equal("[DONE]", events[^1]);
+        }
+    }
+
+    [Fact]
+    public async Task CallerDisconnects_OnOtherSilo_UpstreamSeesTheCloseWithinASecond()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+
+        var client = cluster.A.CreateClient();
+        var response = await FailoverTests.StreamAsync(client, model, tokens: 400, delayMs: 50);
+        var reader = new SseReader(await response.Content.ReadAsStreamAsync());
+        Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
+
+        var gone = Stopwatch.StartNew();
+        response.Dispose();
+        client.Dispose();
+        var received = upstream.Requests.Single();
+        await Eventually.UntilAsync(() => received.Aborted, TimeSpan.FromSeconds(5), "the upstream saw the close");
+
+        Assert.True(gone.Elapsed < TimeSpan.FromSeconds(1), $"the upstream saw the close after {gone.Elapsed.TotalMilliseconds:0} ms");
+        await Eventually.UntilAsync(async () => await cluster.A.InFlightAsync(model) == 0, TimeSpan.FromSeconds(5), "in-flight is back to 0");
+    }
+
+    [Fact]
+    public async Task AgentKilledMidStream_OnOtherSilo_StreamEndsWithAnSseErrorWithinASecond()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+
+        using var client = cluster.A.CreateClient();
+        using var response = await FailoverTests.StreamAsync(client, model, tokens: 100, delayMs: 100);
+        var reader = new SseReader(await response.Content.ReadAsStreamAsync());
+        Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
+
+        var killed = Stopwatch.StartNew();
+        agent.Kill();
+        var rest = await reader.ReadAllDataAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        killed.Stop();
+        await agent.DisposeAsync();
+
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(1), $"the stream ended {killed.Elapsed.TotalMilliseconds:0} ms after the agent died");
+        Assert.Equal("agent_disconnected", JsonDocument.Parse(rest[^1]).RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task AgentWithSocketsOnBothSilos_CountsAsOneInstanceWithOneCapacity()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = TestAgent.Start([cluster.A.WsUrl, cluster.B.WsUrl], upstream.Url, o => o.MaxConcurrency = 3);
+        await agent.WaitConnectedAsync(connections: 2);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+
+        var snapshot = await cluster.A.SnapshotAsync(model);
+        var instance = Assert.Single(snapshot.Instances);
+        Assert.Equal(3, instance.Capacity);
+        Assert.Equal(2, instance.Silos.Length);
+        Assert.Equal(2, agent.App.ConnectedSilos.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task LocalInstance_IsPreferredWhenAsLoadedAsTheRemoteOne()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var onA = await FakeUpstream.StartAsync("onA", model);
+        await using var onB = await FakeUpstream.StartAsync("onB", model);
+        await using var agentA = await TestAgent.StartServingAsync(cluster.A, onA, model, o => o.Connections = 1);
+        await using var agentB = TestAgent.Start(cluster.B.WsUrl, onB, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 2);
+
+        using var client = cluster.A.CreateClient();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        }
+
+        Assert.Equal(20, onA.Requests.Count);
+        Assert.Empty(onB.Requests);
+    }
+
+    [Fact]
+    public async Task LocalInstanceBusy_RemoteInstanceTakesTheOverflow()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var onA = await FakeUpstream.StartAsync("onA", model);
+        await using var onB = await FakeUpstream.StartAsync("onB", model);
+        await using var agentA = await TestAgent.StartServingAsync(cluster.A, onA, model, o => { o.Connections = 1; o.MaxConcurrency = 4; });
+        await using var agentB = TestAgent.Start(cluster.B.WsUrl, onB, o => { o.Connections = 1; o.MaxConcurrency = 4; });
+        await TestAgent.WaitForModelAsync(cluster.A, model, 2);
+
+        using var client = cluster.A.CreateClient();
+        var calls = Enumerable.Range(0, 8).Select(_ => FailoverTests.PostAsync(client, model, delayMs: 100)).ToArray();
+        await Task.WhenAll(calls);
+
+        Assert.All(calls, c => Assert.Equal(HttpStatusCode.OK, c.Result));
+        Assert.Equal(4, onA.Requests.Count);
+        Assert.Equal(4, onB.Requests.Count);
+    }
+
+    private static async Task<byte[]> Send(HttpClient client, string body, int tokens)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Fake-Tokens", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+}
