@@ -13,6 +13,9 @@ public sealed record AcquireRequest
     /// <summary>Agents that already failed this request before answering.</summary>
     [Id(2)] public string[] ExcludedAgents { get; init; } = [];
 
+    /// <summary>Sockets that could not take this request (gone, draining); their agents may still serve it elsewhere.</summary>
+    [Id(4)] public string[] ExcludedConnections { get; init; } = [];
+
     /// <summary>How long the request may wait in the model's queue when every instance is busy.</summary>
     [Id(3)] public TimeSpan? QueueTimeout { get; init; }
 }

@@ -12,7 +12,12 @@ public sealed record LeaseOutcome
     /// <summary>Time to the response head, the best signal of the instance's queueing.</summary>
     [Id(2)] public double TimeToHeadMs { get; init; }
 
+    /// <summary>The path to the instance failed (socket, silo, relay), not the instance: no mark against it.</summary>
+    [Id(3)] public bool PathFailure { get; init; }
+
     public static LeaseOutcome Success(double timeToHeadMs) => new() { Succeeded = true, TimeToHeadMs = timeToHeadMs };
 
     public static LeaseOutcome Failure(bool beforeResponse) => new() { Succeeded = false, FailedBeforeResponse = beforeResponse };
+
+    public static LeaseOutcome Unreachable() => new() { Succeeded = false, FailedBeforeResponse = true, PathFailure = true };
 }

@@ -7,6 +7,9 @@ namespace Synapse.Grains.Relay;
 [GenerateSerializer, Immutable, Alias("synapse.RelayBatch")]
 public sealed record RelayBatch
 {
+    /// <summary>The sequence of a keepalive: no events, only proof that the path still works.</summary>
+    public const int KeepAliveSequence = -1;
+
     [Id(0)] public required long RequestId { get; init; }
 
     [Id(1)] public required int Sequence { get; init; }

@@ -183,7 +183,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         _candidates.Clear();
         foreach (var instance in _instances.Values)
         {
-            if (Array.IndexOf(request.ExcludedAgents, instance.AgentId) >= 0 || !HasUsableConnection(instance))
+            if (Array.IndexOf(request.ExcludedAgents, instance.AgentId) >= 0 || !HasUsableConnection(instance, request.ExcludedConnections))
             {
                 continue;
             }
@@ -214,7 +214,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         }
 
         var picked = PreferLocal(_policy.Pick(_candidates, _balancing), request.CallerSilo);
-        var connection = PickConnection(picked, request.CallerSilo);
+        var connection = PickConnection(picked, request);
         picked.InFlight++;
         _leases[request.RequestId] = new LeaseRecord(request.RequestId, picked.AgentId, connection.ConnectionId, now);
         lease = new Lease
@@ -258,18 +258,18 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         return localLoad <= pickedLoad + _options.LocalityTolerance ? bestLocal : picked;
     }
 
-    private InstanceConnection PickConnection(ModelInstance instance, SiloAddress callerSilo)
+    private InstanceConnection PickConnection(ModelInstance instance, AcquireRequest request)
     {
         InstanceConnection? any = null;
         var seen = 0;
         foreach (var connection in instance.Connections.Values)
         {
-            if (!IsUsable(connection))
+            if (!IsUsable(connection) || Array.IndexOf(request.ExcludedConnections, connection.ConnectionId) >= 0)
             {
                 continue;
             }
 
-            if (connection.Silo.Equals(callerSilo))
+            if (connection.Silo.Equals(request.CallerSilo))
             {
                 return connection;
             }
@@ -308,7 +308,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
                     next = _queue.First;
                 }
             }
-            else if (outcome == PickOutcome.Full && waiter.Request.ExcludedAgents.Length == 0)
+            else if (outcome == PickOutcome.Full && waiter.Request.ExcludedAgents.Length == 0 && waiter.Request.ExcludedConnections.Length == 0)
             {
                 // Nobody behind this waiter can be served either; keep the order.
                 return;
@@ -518,6 +518,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
                 : (0.8 * instance.LatencyMs) + (0.2 * outcome.TimeToHeadMs);
         }
         else if (outcome.FailedBeforeResponse
+            && !outcome.PathFailure
             && ++instance.ConsecutiveFailures >= _options.FailuresBeforeCooldown)
         {
             instance.CooldownUntilTick = Environment.TickCount64 + (long)_options.Cooldown.TotalMilliseconds;
@@ -525,11 +526,11 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         }
     }
 
-    private bool HasUsableConnection(ModelInstance instance)
+    private bool HasUsableConnection(ModelInstance instance, string[]? excluded = null)
     {
         foreach (var connection in instance.Connections.Values)
         {
-            if (IsUsable(connection))
+            if (IsUsable(connection) && (excluded is null || Array.IndexOf(excluded, connection.ConnectionId) < 0))
             {
                 return true;
             }
@@ -538,7 +539,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         return false;
     }
 
-    private bool HasLiveInstance() => _instances.Values.Any(HasUsableConnection);
+    private bool HasLiveInstance() => _instances.Values.Any(i => HasUsableConnection(i));
 
     private bool IsUsable(InstanceConnection connection) =>
         !connection.Draining && SiloStatusOf(connection.Silo) is not (SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping);

@@ -1,27 +1,38 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Synapse.Grains.Agents;
 
 namespace Synapse.Grains.Relay;
 
 /// <summary>
-/// On the socket's silo: creates the sinks that publish responses to callers on other silos, and cancels them when
-/// a caller's silo dies (nobody would read the answer, and the agent would keep the upstream busy).
+/// On the socket's silo: creates the sinks that publish responses to callers on other silos, keeps idle ones
+/// audible with keepalives, and cancels them when a caller's silo dies (nobody would read the answer, and the
+/// agent would keep the upstream busy).
 /// </summary>
-public sealed partial class RelayPublisher(IClusterClient client, ILogger<RelayPublisher> logger)
+public sealed partial class RelayPublisher(IClusterClient client, IOptions<RelayOptions> options, ILogger<RelayPublisher> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<long, StreamRelaySink> _sinks = new();
+    private readonly CancellationTokenSource _stopping = new();
     private IStreamProvider? _provider;
+    private int _keepAliveStarted;
 
     /// <summary>Responses in flight to other silos.</summary>
     public int Active => _sinks.Count;
 
     internal ILogger Logger => logger;
 
+    internal RelayOptions Options => options.Value;
+
     internal StreamRelaySink CreateSink(long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
     {
         _provider ??= client.GetStreamProvider(RelayStreams.ProviderName);
+        if (Interlocked.Exchange(ref _keepAliveStarted, 1) == 0)
+        {
+            _ = KeepAliveLoopAsync();
+        }
+
         var stream = _provider.GetStream<RelayBatch>(RelayStreams.Inbox(replyTo, RelayStreams.ShardOf(requestId)));
         var sink = new StreamRelaySink(this, stream, requestId, replyTo, connection);
         _sinks[requestId] = sink;
@@ -57,6 +68,36 @@ public sealed partial class RelayPublisher(IClusterClient client, ILogger<RelayP
         }
 
         return cancelled;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    /// <summary>One timer for the whole silo, not one per response.</summary>
+    private async Task KeepAliveLoopAsync()
+    {
+        var interval = Options.KeepAliveInterval;
+        using var timer = new PeriodicTimer(interval / 2);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                var idleSince = Environment.TickCount64 - (long)interval.TotalMilliseconds;
+                foreach (var sink in _sinks.Values)
+                {
+                    if (sink.LastPublishTick < idleSince)
+                    {
+                        sink.RequestKeepAlive();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cancelled {Count} requests whose caller silo {Silo} is dead")]

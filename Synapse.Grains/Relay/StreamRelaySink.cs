@@ -9,19 +9,22 @@ namespace Synapse.Grains.Relay;
 
 /// <summary>
 /// Publishes one request's response to the caller silo's inbox stream. Events that pile up while a publish is in
-/// flight go out together as one batch (adjacent body chunks merged), which is what keeps the stream hop cheap
-/// under load. Memory is bounded by the agent's flow-control window, not here.
+/// flight go out together as one batch (adjacent body chunks merged), which keeps the stream hop cheap under load.
+/// A publish that fails (the stream's queue lived on a silo that just died) is retried until the queue is back.
+/// Memory is bounded by the agent's flow-control window, not here.
 /// </summary>
 internal sealed partial class StreamRelaySink : IResponseSink
 {
     private const int MaxMergedBodyBytes = 64 * 1024;
-    private const int PublishAttempts = 3;
+
+    private static readonly RelayEvent KeepAliveMarker = new() { Kind = RelayEventKind.End, ErrorCode = "keepalive" };
 
     private readonly RelayPublisher _owner;
     private readonly IAsyncStream<RelayBatch> _stream;
     private readonly Channel<RelayEvent> _events = Channel.CreateUnbounded<RelayEvent>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     private int _sequence;
+    private long _lastPublish = Environment.TickCount64;
 
     public StreamRelaySink(RelayPublisher owner, IAsyncStream<RelayBatch> stream, long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
     {
@@ -30,6 +33,9 @@ internal sealed partial class StreamRelaySink : IResponseSink
         RequestId = requestId;
         ReplyTo = replyTo;
         Connection = connection;
+
+        // Proves the path to the caller at once; it rides along with the head when that is already there.
+        _events.Writer.TryWrite(KeepAliveMarker);
         _ = Task.Run(PumpAsync);
     }
 
@@ -38,6 +44,8 @@ internal sealed partial class StreamRelaySink : IResponseSink
     public SiloAddress ReplyTo { get; }
 
     public ILocalAgentConnection Connection { get; }
+
+    public long LastPublishTick => Volatile.Read(ref _lastPublish);
 
     public void OnHead(ResponseHead head) =>
         _events.Writer.TryWrite(new RelayEvent
@@ -65,6 +73,9 @@ internal sealed partial class StreamRelaySink : IResponseSink
         _events.Writer.TryComplete();
     }
 
+    /// <summary>Nothing was published for a while: tell the caller the path is alive.</summary>
+    public void RequestKeepAlive() => _events.Writer.TryWrite(KeepAliveMarker);
+
     /// <summary>Stops publishing; whatever is queued is dropped.</summary>
     public void Drop() => _events.Writer.TryComplete(new OperationCanceledException());
 
@@ -76,13 +87,34 @@ internal sealed partial class StreamRelaySink : IResponseSink
             while (await _events.Reader.WaitToReadAsync())
             {
                 var ended = false;
+                var keepAlive = false;
                 while (!ended && batch.Count < 64 && _events.Reader.TryRead(out var next))
                 {
+                    if (ReferenceEquals(next, KeepAliveMarker))
+                    {
+                        keepAlive = true;
+                        continue;
+                    }
+
                     Append(batch, next);
                     ended = next.Kind == RelayEventKind.End;
                 }
 
-                if (!await PublishAsync(new RelayBatch { RequestId = RequestId, Sequence = _sequence++, Events = [.. batch] }))
+                RelayBatch item;
+                if (batch.Count > 0)
+                {
+                    item = new RelayBatch { RequestId = RequestId, Sequence = _sequence++, Events = [.. batch] };
+                }
+                else if (keepAlive)
+                {
+                    item = new RelayBatch { RequestId = RequestId, Sequence = RelayBatch.KeepAliveSequence, Events = [] };
+                }
+                else
+                {
+                    continue;
+                }
+
+                if (!await PublishAsync(item))
                 {
                     Connection.Cancel(RequestId);
                     return;
@@ -122,17 +154,21 @@ internal sealed partial class StreamRelaySink : IResponseSink
 
     private async Task<bool> PublishAsync(RelayBatch batch)
     {
+        var deadline = Environment.TickCount64 + (long)_owner.Options.PublishRetryWindow.TotalMilliseconds;
+        var delay = 50;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await _stream.OnNextAsync(batch);
+                Volatile.Write(ref _lastPublish, Environment.TickCount64);
                 return true;
             }
-            catch (Exception ex) when (attempt < PublishAttempts)
+            catch (Exception ex) when (Environment.TickCount64 < deadline)
             {
                 LogPublishRetry(_owner.Logger, ex, RequestId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt));
+                await Task.Delay(delay);
+                delay = Math.Min(delay * 2, 1000);
             }
             catch (Exception ex)
             {

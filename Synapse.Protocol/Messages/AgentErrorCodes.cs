@@ -27,6 +27,13 @@ public static class AgentErrorCodes
     /// <summary>The silo holding the agent's socket left the cluster (set by the gateway).</summary>
     public const string GatewayNodeLost = "gateway_node_lost";
 
+    /// <summary>The response stopped arriving between gateway nodes (a stream queue lost with a silo); set by the gateway.</summary>
+    public const string RelayInterrupted = "relay_interrupted";
+
+    /// <summary>True when the path to the instance broke, not the instance: the same agent may serve a retry.</summary>
+    public static bool IsPathFailure(string? code) =>
+        code is AgentDisconnected or GatewayNodeLost or RelayInterrupted;
+
     /// <summary>Nothing arrived from the upstream for longer than the idle timeout (set by the gateway).</summary>
     public const string IdleTimeout = "idle_timeout";
 

@@ -384,11 +384,11 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     {
         try
         {
-            await PublishRegistrationsAsync();
-            using var timer = new PeriodicTimer(_services.Options.RegistrationRefreshInterval);
-            while (await timer.WaitForNextTickAsync(aborted))
+            while (!aborted.IsCancellationRequested)
             {
-                await PublishRegistrationsAsync();
+                // A failed refresh (the model grain's silo just died) is retried soon, not a whole period later.
+                var published = await PublishRegistrationsAsync();
+                await Task.Delay(published ? _services.Options.RegistrationRefreshInterval : TimeSpan.FromSeconds(1), aborted);
             }
         }
         catch (OperationCanceledException)
@@ -397,11 +397,11 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     }
 
     /// <summary>Upserts this socket's models into their grains and withdraws the ones it no longer serves.</summary>
-    private async Task PublishRegistrationsAsync()
+    private async Task<bool> PublishRegistrationsAsync()
     {
         if (Volatile.Read(ref _state) != Active)
         {
-            return;
+            return true;
         }
 
         await _registrationLock.WaitAsync();
@@ -409,7 +409,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         {
             if (Volatile.Read(ref _state) != Active)
             {
-                return;
+                return true;
             }
 
             var models = _models;
@@ -425,17 +425,20 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                 calls.Add(_services.Grains.GetGrain<IModelGrain>(model).Unregister(AgentId, ConnectionId));
             }
 
+            var published = true;
             try
             {
                 await Task.WhenAll(calls);
             }
             catch (Exception ex)
             {
+                published = false;
                 LogRegistrationFailed(_services.Logger, ex, AgentId);
             }
 
             _registeredModels.Clear();
             _registeredModels.UnionWith(models.Keys);
+            return published;
         }
         finally
         {

@@ -7,19 +7,27 @@ namespace Synapse.Silo.Cluster;
 
 /// <summary>
 /// Graceful shutdown, before the silo leaves: readiness turns false, new API calls are refused, agents are told to
-/// move, and whatever is in flight gets up to the drain timeout to finish. Registered after Orleans so that it
-/// stops first (hosted services stop in reverse order).
+/// move, and whatever is in flight gets up to the drain timeout to finish. It runs in <c>StoppingAsync</c>, which
+/// the host calls before it stops any service, so Kestrel and the silo are both still up while streams finish.
 /// </summary>
 internal sealed partial class DrainCoordinator(
     GatewayState state,
     AgentSessionRegistry sessions,
     RelayPublisher relay,
     IOptions<GatewayOptions> options,
-    ILogger<DrainCoordinator> logger) : IHostedService
+    ILogger<DrainCoordinator> logger) : IHostedLifecycleService
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         state.MarkDraining();
         var timeout = options.Value.DrainTimeout;

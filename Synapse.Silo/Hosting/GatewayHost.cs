@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
+using Synapse.Grains.Relay;
 using Synapse.Silo.Agents;
 using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Models;
@@ -29,6 +30,11 @@ public static partial class GatewayHost
         });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+
+        // Pulling agents log every failed read as an error while a peer silo leaves, then retry by themselves;
+        // the relay's own retries, stall watchdog and logs cover what matters to an operator.
+        builder.Logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", LogLevel.Critical);
+        builder.Logging.AddFilter("Orleans.Streams", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
@@ -48,7 +54,8 @@ public static partial class GatewayHost
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = gateway.DrainTimeout + TimeSpan.FromSeconds(20));
 
-        builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, relay));
+        var kubernetes = KubernetesEnvironment.Detect(Environment.GetEnvironmentVariable);
+        builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, relay, kubernetes));
 
         var services = builder.Services;
         services.AddSingleton<GatewayState>();
@@ -57,13 +64,14 @@ public static partial class GatewayHost
         services.AddSingleton<ILocalAgentConnections>(sp => sp.GetRequiredService<AgentSessionRegistry>());
         services.AddSingleton<AgentSessionServices>();
         services.AddSingleton<RemoteResponseTable>();
-        services.AddSingleton<InboxSubscriber>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<InboxSubscriber>());
+        services.AddSingleton<IRelayInbox>(sp => sp.GetRequiredService<RemoteResponseTable>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
         services.AddSingleton<UpstreamConnector>();
         services.AddSingleton<RequestForwarder>();
         services.AddSingleton<ApiKeyValidator>();
         services.AddSingleton<ModelCatalog>();
         services.AddHostedService<MembershipWatcher>();
+        services.AddHostedService<RelayStallWatchdog>();
         services.AddHostedService<DrainCoordinator>();
 
         configure?.Invoke(builder);
@@ -153,6 +161,7 @@ public static partial class GatewayHost
         services.AddOptions<RelayOptions>()
             .BindConfiguration(RelayOptions.SectionName)
             .Validate(o => o.PollingPeriod > TimeSpan.Zero && o.Queues > 0, "Synapse:Relay needs a positive polling period and queue count.")
+            .Validate(o => o.StallTimeout > o.KeepAliveInterval * 2, "Synapse:Relay:StallTimeout must exceed twice the keepalive interval.")
             .ValidateOnStart();
     }
 

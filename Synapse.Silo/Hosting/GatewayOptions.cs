@@ -30,6 +30,15 @@ public sealed class GatewayOptions
     /// </summary>
     public int NonStreamingBufferBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// A response from which no byte arrives for this long is ended (504, or an SSE error event). Idle, not total:
+    /// a long generation that keeps producing is never cut.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>While an event stream waits for its first token, an SSE comment goes out this often so proxies in between keep the connection.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>On SIGTERM, how long streams in flight may take to finish before the silo leaves.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -1,19 +1,36 @@
 using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
+using Orleans.Streams;
 using StackExchange.Redis;
 using Synapse.Grains.Hosting;
 using Synapse.Grains.Relay;
-using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Hosting;
 
 /// <summary>How the co-hosted silo joins its cluster and carries responses between silos.</summary>
 internal static class OrleansSetup
 {
-    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, RelayOptions relay)
+    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, RelayOptions relay, KubernetesEnvironment? kubernetes)
     {
-        if (!string.IsNullOrWhiteSpace(cluster.Redis))
+        if (kubernetes is not null)
+        {
+            // Pod name, pod IP, service and cluster ids come from the pod (see the Helm chart); membership is Redis.
+            if (string.IsNullOrWhiteSpace(cluster.Redis))
+            {
+                throw new InvalidOperationException("Running in Kubernetes needs Redis membership: set --redis or SYNAPSE_REDIS.");
+            }
+
+            var redis = cluster.Redis;
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = cluster.SiloPort;
+                o.GatewayPort = cluster.GatewayPort;
+            });
+            silo.UseKubernetesHosting();
+        }
+        else if (!string.IsNullOrWhiteSpace(cluster.Redis))
         {
             var redis = cluster.Redis;
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
@@ -39,10 +56,15 @@ internal static class OrleansSetup
             o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(30);
         });
 
-        silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(RelayStreams.ProviderName, streams =>
         {
+            // Implicit subscriptions only: no pub-sub grain on the path and no subscription state a silo could lose.
+            streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
             streams.ConfigurePartitioning(relay.Queues);
+
+            // Queues follow the consistent ring, which moves at once when membership declares a silo dead; a
+            // lease-based balancer would leave a dead silo's queues unread until their leases ran out.
+            streams.UseConsistentRingQueueBalancer();
             streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = relay.PollingPeriod));
         });
 

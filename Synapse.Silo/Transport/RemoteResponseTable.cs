@@ -1,23 +1,45 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using Synapse.Grains.Relay;
+using Synapse.Protocol.Messages;
 
 namespace Synapse.Silo.Transport;
 
 /// <summary>
 /// On the caller's silo: responses on their way from other silos, by request id. The inbox subscription delivers
-/// batches here; sequence numbers restore order and drop duplicates, so a reordering or redelivering stream
-/// provider cannot corrupt a response.
+/// batches here. Memory streams keep order, so a sequence gap means batches were lost (their queue died with its
+/// silo) and the response fails at once; a duplicate is dropped; and a response that goes silent — not even the
+/// sender's keepalives arrive — is given up by <see cref="FailStalled"/> instead of hanging its caller.
 /// </summary>
-internal sealed partial class RemoteResponseTable(ILogger<RemoteResponseTable> logger)
+internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options, ILogger<RemoteResponseTable> logger) : IRelayInbox
 {
-    private const int MaxEarlyBatches = 256;
-
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
+    private readonly long[] _suspectUntil = new long[RelayStreams.InboxShards];
 
     public int Count => _entries.Count;
 
     public void Register(ResponseChannel channel, SiloAddress source) =>
         _entries[channel.RequestId] = new Entry(channel, source);
+
+    /// <summary>
+    /// A new request id whose inbox shard has not failed lately. After a silo dies, a few inbox streams may stall
+    /// while Orleans moves their queues; new requests route around them instead of waiting them out.
+    /// </summary>
+    public long NewRequestId()
+    {
+        var now = Environment.TickCount64;
+        long id = 0;
+        for (var attempt = 0; attempt < 32; attempt++)
+        {
+            id = Random.Shared.NextInt64(1, long.MaxValue);
+            if (Volatile.Read(ref _suspectUntil[RelayStreams.ShardOf(id)]) <= now)
+            {
+                return id;
+            }
+        }
+
+        return id;
+    }
 
     public void Remove(long requestId) => _entries.TryRemove(requestId, out _);
 
@@ -31,6 +53,13 @@ internal sealed partial class RemoteResponseTable(ILogger<RemoteResponseTable> l
 
         lock (entry)
         {
+            entry.LastHeardTick = Environment.TickCount64;
+            entry.Heard = true;
+            if (batch.Sequence == RelayBatch.KeepAliveSequence)
+            {
+                return;
+            }
+
             if (batch.Sequence < entry.Next)
             {
                 LogDuplicate(logger, batch.RequestId, batch.Sequence);
@@ -39,24 +68,14 @@ internal sealed partial class RemoteResponseTable(ILogger<RemoteResponseTable> l
 
             if (batch.Sequence > entry.Next)
             {
-                entry.Early ??= [];
-                if (entry.Early.Count >= MaxEarlyBatches)
-                {
-                    entry.Channel.Fail(Protocol.Messages.AgentErrorCodes.GatewayNodeLost, "Response chunks were lost between gateway nodes.");
-                    return;
-                }
-
-                entry.Early.TryAdd(batch.Sequence, batch);
+                LogLost(logger, batch.RequestId, entry.Next, batch.Sequence);
+                Suspect(batch.RequestId);
+                Interrupt(entry, "Part of the response was lost between gateway nodes.");
                 return;
             }
 
-            Apply(entry.Channel, batch);
             entry.Next++;
-            while (entry.Early is { Count: > 0 } early && early.Remove(entry.Next, out var next))
-            {
-                Apply(entry.Channel, next);
-                entry.Next++;
-            }
+            Apply(entry.Channel, batch);
         }
     }
 
@@ -69,12 +88,47 @@ internal sealed partial class RemoteResponseTable(ILogger<RemoteResponseTable> l
             if (entry.Source.Equals(silo))
             {
                 failed++;
-                entry.Channel.Fail(Protocol.Messages.AgentErrorCodes.GatewayNodeLost, "The gateway node holding the agent's connection failed.");
+                Fail(entry, "The gateway node holding the agent's connection failed.");
             }
         }
 
         return failed;
     }
+
+    /// <summary>
+    /// Fails responses whose path broke: nothing at all within the accept timeout (the socket's silo proves the
+    /// path at once), or nothing, not even a keepalive, for the stall timeout.
+    /// </summary>
+    public int FailStalled()
+    {
+        var now = Environment.TickCount64;
+        var stallLimit = now - (long)options.Value.StallTimeout.TotalMilliseconds;
+        var acceptLimit = now - (long)options.Value.AcceptTimeout.TotalMilliseconds;
+        var failed = 0;
+        foreach (var entry in _entries.Values)
+        {
+            var lastHeard = Volatile.Read(ref entry.LastHeardTick);
+            var stalled = entry.Heard ? lastHeard < stallLimit : lastHeard < acceptLimit;
+            if (stalled && !entry.Channel.HasEnded)
+            {
+                failed++;
+                LogStalled(logger, entry.Channel.RequestId, entry.Source, (now - lastHeard) / 1000.0);
+                Suspect(entry.Channel.RequestId);
+                Interrupt(entry, "The response stopped arriving from the gateway node holding the agent's connection.");
+            }
+        }
+
+        return failed;
+    }
+
+    private void Suspect(long requestId) =>
+        Volatile.Write(ref _suspectUntil[RelayStreams.ShardOf(requestId)], Environment.TickCount64 + (long)options.Value.SuspectShardPeriod.TotalMilliseconds);
+
+    private static void Fail(Entry entry, string message) =>
+        entry.Channel.Fail(AgentErrorCodes.GatewayNodeLost, message);
+
+    private static void Interrupt(Entry entry, string message) =>
+        entry.Channel.Fail(AgentErrorCodes.RelayInterrupted, message);
 
     private static void Apply(ResponseChannel channel, RelayBatch batch)
     {
@@ -98,14 +152,22 @@ internal sealed partial class RemoteResponseTable(ILogger<RemoteResponseTable> l
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped duplicate batch {Sequence} of request {RequestId}")]
     private static partial void LogDuplicate(ILogger logger, long requestId, int sequence);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: batch {Expected} was lost (got {Sequence}); failing the response")]
+    private static partial void LogLost(ILogger logger, long requestId, int expected, int sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: nothing arrived from silo {Silo} for {Seconds:0.0} s; failing the response")]
+    private static partial void LogStalled(ILogger logger, long requestId, SiloAddress silo, double seconds);
+
     private sealed class Entry(ResponseChannel channel, SiloAddress source)
     {
+        public long LastHeardTick = Environment.TickCount64;
+
+        public volatile bool Heard;
+
         public ResponseChannel Channel { get; } = channel;
 
         public SiloAddress Source { get; } = source;
 
         public int Next { get; set; }
-
-        public SortedDictionary<int, RelayBatch>? Early { get; set; }
     }
 }

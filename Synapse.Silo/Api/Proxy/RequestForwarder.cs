@@ -16,10 +16,21 @@ namespace Synapse.Silo.Api.Proxy;
 internal sealed partial class RequestForwarder(
     IGrainFactory grains,
     UpstreamConnector connector,
+    RemoteResponseTable remoteResponses,
     ILocalSiloDetails silo,
     IOptions<GatewayOptions> options,
     ILogger<RequestForwarder> logger)
 {
+    private static readonly TimeSpan RegistryRetryWindow = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long a request that has not started keeps trying other paths (sockets gone, a silo dying, relays stalled
+    /// while the cluster settles) before it fails. Waiting a few seconds beats failing.
+    /// </summary>
+    private static readonly TimeSpan PathRetryWindow = TimeSpan.FromSeconds(20);
+
+    private const int MaxPathRetries = 30;
+
     private readonly GatewayOptions _options = options.Value;
 
     public async Task ForwardAsync(HttpContext context, ForwardedRequest request)
@@ -27,27 +38,26 @@ internal sealed partial class RequestForwarder(
         var cancellationToken = context.RequestAborted;
         var model = grains.GetGrain<IModelGrain>(request.Model);
         var excluded = new List<string>();
+        var excludedConnections = new List<string>();
         (string Code, string? Detail)? lastFailure = null;
 
-        for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
+        // Two budgets: instances that failed (MaxAttempts in all), and paths to them that broke (a socket or silo
+        // gone, a relay stalled) — the instance may well serve the request over another path.
+        var instanceFailures = 0;
+        var pathFailures = 0;
+        var pathDeadline = Environment.TickCount64 + (long)PathRetryWindow.TotalMilliseconds;
+        bool CanRetryPath() => pathFailures < MaxPathRetries && Environment.TickCount64 < pathDeadline;
+        while (true)
         {
-            var last = attempt == _options.MaxAttempts;
-            AcquireResult acquired;
-            try
+            var acquired = await AcquireAsync(model, request.Model, excluded, excludedConnections, cancellationToken);
+            if (acquired is null)
             {
-                acquired = await model.Acquire(
-                    new AcquireRequest { RequestId = NewRequestId(), CallerSilo = silo.SiloAddress, ExcludedAgents = [.. excluded] },
-                    cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogRegistryUnavailable(logger, ex, request.Model);
-                await OpenAIError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OpenAIError.Server, "registry_unavailable",
-                    "The gateway could not reach the model registry; try again.", retryAfterSeconds: 1);
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    await OpenAIError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, OpenAIError.Server, "registry_unavailable",
+                        "The gateway could not reach the model registry; try again.", retryAfterSeconds: 1);
+                }
+
                 return;
             }
 
@@ -65,25 +75,40 @@ internal sealed partial class RequestForwarder(
                 (call, var result) = await connector.StartAsync(lease, request, cancellationToken);
                 if (call is null)
                 {
-                    Release(model, lease.RequestId, LeaseOutcome.Failure(beforeResponse: true));
-                    excluded.Add(lease.AgentId);
+                    // The socket could not take it; the same agent may still serve it over another socket.
+                    Release(model, lease.RequestId, LeaseOutcome.Unreachable());
+                    excludedConnections.Add(lease.ConnectionId);
                     lastFailure = (AgentErrorCodes.UpstreamUnreachable, $"instance {lease.AgentName ?? lease.AgentId} is not reachable ({result})");
-                    LogRetrying(logger, request.Model, lease.AgentId, result.ToString(), attempt);
+                    pathFailures++;
+                    if (!CanRetryPath())
+                    {
+                        break;
+                    }
+
+                    LogRetrying(logger, request.Model, lease.AgentId, result.ToString(), instanceFailures + pathFailures);
                     continue;
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                Release(model, lease.RequestId, LeaseOutcome.Failure(beforeResponse: true));
+                Release(model, lease.RequestId, LeaseOutcome.Unreachable());
                 return;
             }
 
             using (call)
+            using (var reader = new TimedResponseReader(call.Channel, cancellationToken))
             {
                 ResponseEvent first;
                 try
                 {
-                    first = await call.Channel.ReadAsync(cancellationToken);
+                    var (timedOut, item) = await reader.ReadAsync(_options.IdleTimeout);
+                    if (timedOut)
+                    {
+                        call.Cancel();
+                        item = ResponseEvent.ForEnd(AgentErrorCodes.IdleTimeout, null);
+                    }
+
+                    first = item;
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -93,33 +118,68 @@ internal sealed partial class RequestForwarder(
                     return;
                 }
 
-                if (!last && IsRetryable(first))
+                var pathBroke = first.Kind == ResponseEventKind.End && AgentErrorCodes.IsPathFailure(first.ErrorCode);
+                var retry = pathBroke
+                    ? CanRetryPath()
+                    : IsRetryableInstanceFailure(first) && instanceFailures + 1 < _options.MaxAttempts;
+                if (retry)
                 {
                     if (first.Kind == ResponseEventKind.Head)
                     {
                         call.Cancel();
                     }
 
-                    Release(model, lease.RequestId, LeaseOutcome.Failure(beforeResponse: true));
-                    excluded.Add(lease.AgentId);
+                    if (pathBroke)
+                    {
+                        pathFailures++;
+                        ExcludePath(first.ErrorCode, lease, excludedConnections);
+                        Release(model, lease.RequestId, LeaseOutcome.Unreachable());
+                    }
+                    else
+                    {
+                        instanceFailures++;
+                        excluded.Add(lease.AgentId);
+                        Release(model, lease.RequestId, LeaseOutcome.Failure(beforeResponse: true));
+                    }
+
                     lastFailure = first.Kind == ResponseEventKind.End
                         ? (first.ErrorCode!, first.ErrorMessage)
                         : (AgentErrorCodes.UpstreamError, $"upstream answered {first.StatusCode}");
-                    LogRetrying(logger, request.Model, lease.AgentId, lastFailure.Value.Code, attempt);
+                    LogRetrying(logger, request.Model, lease.AgentId, lastFailure.Value.Code, instanceFailures + pathFailures);
                     continue;
                 }
 
                 var timeToHead = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 if (first.Kind == ResponseEventKind.End)
                 {
-                    // Failed before answering and no attempts left (or not retryable).
-                    Release(model, lease.RequestId, LeaseOutcome.Failure(beforeResponse: true));
+                    // Failed before answering, with no attempts left or not worth retrying.
+                    Release(model, lease.RequestId, pathBroke ? LeaseOutcome.Unreachable() : LeaseOutcome.Failure(beforeResponse: true));
                     var (status, message) = UpstreamErrors.Describe(first.ErrorCode, first.ErrorMessage);
                     await OpenAIError.WriteAsync(context, status, OpenAIError.Server, first.ErrorCode ?? AgentErrorCodes.UpstreamError, message);
                     return;
                 }
 
-                var outcome = await ResponseCopier.CopyAsync(context, first, call, _options, cancellationToken);
+                var (outcome, errorCode) = await ResponseCopier.CopyAsync(context, first, call, reader, _options, cancellationToken);
+                if (outcome == CopyOutcome.PathFailedBeforeCommit && CanRetryPath())
+                {
+                    // The caller has seen nothing yet: try again rather than fail.
+                    pathFailures++;
+                    ExcludePath(errorCode, lease, excludedConnections);
+                    Release(model, lease.RequestId, LeaseOutcome.Unreachable());
+                    ResetResponse(context.Response);
+                    lastFailure = (errorCode!, null);
+                    LogRetrying(logger, request.Model, lease.AgentId, errorCode!, instanceFailures + pathFailures);
+                    continue;
+                }
+
+                if (outcome == CopyOutcome.PathFailedBeforeCommit)
+                {
+                    var (status, message) = UpstreamErrors.Describe(errorCode, null);
+                    ResetResponse(context.Response);
+                    await OpenAIError.WriteAsync(context, status, OpenAIError.Server, errorCode!, message);
+                    outcome = CopyOutcome.UpstreamFailed;
+                }
+
                 if (outcome == CopyOutcome.CallerGone)
                 {
                     call.Cancel();
@@ -139,13 +199,82 @@ internal sealed partial class RequestForwarder(
 
         var (finalStatus, finalMessage) = UpstreamErrors.Describe(lastFailure?.Code, lastFailure?.Detail);
         await OpenAIError.WriteAsync(context, finalStatus, OpenAIError.Server, lastFailure?.Code ?? AgentErrorCodes.UpstreamUnreachable,
-            $"{finalMessage} ({_options.MaxAttempts} instances tried)");
+            $"{finalMessage} ({instanceFailures + pathFailures} attempts)");
     }
 
-    private static bool IsRetryable(ResponseEvent first) => first.Kind switch
+    /// <summary>
+    /// Leases an instance, riding out a registry that is briefly unreachable (its silo just died and membership has
+    /// not declared it yet): a request that has not started should succeed elsewhere, not fail.
+    /// </summary>
+    private async Task<AcquireResult?> AcquireAsync(IModelGrain model, string name, List<string> excluded, List<string> excludedConnections, CancellationToken cancellationToken)
     {
-        ResponseEventKind.End => AgentErrorCodes.IsRetryable(first.ErrorCode)
-            || first.ErrorCode is AgentErrorCodes.AgentDisconnected or AgentErrorCodes.GatewayNodeLost,
+        var deadline = Environment.TickCount64 + (long)RegistryRetryWindow.TotalMilliseconds;
+        var delay = 100;
+        while (true)
+        {
+            try
+            {
+                return await model.Acquire(
+                    new AcquireRequest
+                    {
+                        RequestId = remoteResponses.NewRequestId(),
+                        CallerSilo = silo.SiloAddress,
+                        ExcludedAgents = [.. excluded],
+                        ExcludedConnections = [.. excludedConnections],
+                    },
+                    cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (Exception ex) when (Environment.TickCount64 < deadline)
+            {
+                LogRegistryRetry(logger, ex, name);
+                try
+                {
+                    await Task.Delay(delay, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+
+                delay = Math.Min(delay * 2, 1000);
+            }
+            catch (Exception ex)
+            {
+                LogRegistryUnavailable(logger, ex, name);
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A socket that died, or whose silo did, is not offered again; a relay that stalled says nothing about the
+    /// socket, so the same one may serve the retry (a new request id takes another inbox stream).
+    /// </summary>
+    private static void ExcludePath(string? code, Lease lease, List<string> excludedConnections)
+    {
+        if (code is AgentErrorCodes.AgentDisconnected or AgentErrorCodes.GatewayNodeLost)
+        {
+            excludedConnections.Add(lease.ConnectionId);
+        }
+    }
+
+    /// <summary>Undoes the head a response copy set but never sent, before a retry writes its own.</summary>
+    private static void ResetResponse(HttpResponse response)
+    {
+        if (!response.HasStarted)
+        {
+            response.Headers.Clear();
+            response.StatusCode = StatusCodes.Status200OK;
+        }
+    }
+
+    private static bool IsRetryableInstanceFailure(ResponseEvent first) => first.Kind switch
+    {
+        ResponseEventKind.End => AgentErrorCodes.IsRetryable(first.ErrorCode),
         ResponseEventKind.Head => first.StatusCode is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable,
         _ => false,
     };
@@ -185,8 +314,6 @@ internal sealed partial class RequestForwarder(
         }
     }
 
-    private static long NewRequestId() => Random.Shared.NextInt64(1, long.MaxValue);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: instance {AgentId} failed before answering ({Reason}), attempt {Attempt}; trying another")]
     private static partial void LogRetrying(ILogger logger, string model, string agentId, string reason, int attempt);
 
@@ -195,6 +322,9 @@ internal sealed partial class RequestForwarder(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: instance {AgentId} failed after it started answering")]
     private static partial void LogFailedMidway(ILogger logger, string model, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: the model registry did not answer; retrying")]
+    private static partial void LogRegistryRetry(ILogger logger, Exception exception, string model);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model}: the model registry is unreachable")]
     private static partial void LogRegistryUnavailable(ILogger logger, Exception exception, string model);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Synapse.Protocol.Messages;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Transport;
@@ -9,40 +10,63 @@ namespace Synapse.Silo.Api.Proxy;
 /// <summary>
 /// Writes an upstream response to the caller. Event streams pass through byte for byte and are flushed as events
 /// arrive; a failure midway ends them with an SSE error event. Other answers are held (up to a limit) until
-/// complete, so a failure midway still becomes a clean 502 JSON error.
+/// complete, so a failure midway still becomes a clean 502 JSON error. Nothing is sent to the caller before the
+/// first body bytes, so a path that breaks before then is retried instead of failing the call.
 /// </summary>
 internal static class ResponseCopier
 {
-    public static Task<CopyOutcome> CopyAsync(HttpContext context, ResponseEvent head, UpstreamCall call, GatewayOptions options, CancellationToken cancellationToken)
+    private static readonly byte[] KeepAliveComment = ": keepalive\n\n"u8.ToArray();
+
+    public static Task<(CopyOutcome Outcome, string? ErrorCode)> CopyAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, GatewayOptions options, CancellationToken cancellationToken)
     {
+        _ = cancellationToken;
         var contentType = FindHeader(head, "Content-Type");
         return contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase)
-            ? CopyEventStreamAsync(context, head, call, cancellationToken)
-            : CopyBufferedAsync(context, head, call, options.NonStreamingBufferBytes, cancellationToken);
+            ? CopyEventStreamAsync(context, head, call, reader, options)
+            : CopyBufferedAsync(context, head, call, reader, options);
     }
 
-    private static async Task<CopyOutcome> CopyEventStreamAsync(HttpContext context, ResponseEvent head, UpstreamCall call, CancellationToken cancellationToken)
+    private static async Task<(CopyOutcome, string?)> CopyEventStreamAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, GatewayOptions options)
     {
         var response = context.Response;
-        ApplyHead(response, head);
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-
         var writer = response.BodyWriter;
+        var cancellationToken = context.RequestAborted;
         var tail = new EventBoundary();
+        var committed = false;
+        var idleSince = Environment.TickCount64;
         try
         {
-            await response.StartAsync(cancellationToken);
             while (true)
             {
-                var item = await call.Channel.ReadAsync(cancellationToken);
+                var idleLeft = options.IdleTimeout - TimeSpan.FromMilliseconds(Environment.TickCount64 - idleSince);
+                var wait = committed && tail.Any ? idleLeft : Min(idleLeft, options.KeepAliveInterval);
+                var (timedOut, item) = await reader.ReadAsync(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1));
+                if (timedOut)
+                {
+                    if (Environment.TickCount64 - idleSince >= options.IdleTimeout.TotalMilliseconds)
+                    {
+                        call.Cancel();
+                        item = ResponseEvent.ForEnd(AgentErrorCodes.IdleTimeout, null);
+                    }
+                    else
+                    {
+                        // Still waiting for the first token: keep proxies in between from timing the caller out.
+                        committed = await CommitAsync(context, head, committed, cancellationToken);
+                        writer.Write(KeepAliveComment);
+                        await writer.FlushAsync(cancellationToken);
+                        continue;
+                    }
+                }
+
+                idleSince = Environment.TickCount64;
                 var written = 0;
+
                 // Whatever else already arrived goes out in the same flush: no added delay, fewer syscalls.
                 while (true)
                 {
                     if (item.Kind == ResponseEventKind.Body)
                     {
+                        committed = await CommitAsync(context, head, committed, cancellationToken);
                         writer.Write(item.Body.Span);
                         tail.Observe(item.Body.Span);
                         written += item.Count;
@@ -50,6 +74,12 @@ internal static class ResponseCopier
                     }
                     else if (item.Kind == ResponseEventKind.End)
                     {
+                        if (!committed && item.ErrorCode is { } code && AgentErrorCodes.IsPathFailure(code))
+                        {
+                            return (CopyOutcome.PathFailedBeforeCommit, item.ErrorCode);
+                        }
+
+                        committed = await CommitAsync(context, head, committed, cancellationToken);
                         if (item.ErrorCode is not null)
                         {
                             var (_, message) = UpstreamErrors.Describe(item.ErrorCode, item.ErrorMessage);
@@ -58,7 +88,7 @@ internal static class ResponseCopier
                         }
 
                         await writer.FlushAsync(cancellationToken);
-                        return item.ErrorCode is null ? CopyOutcome.Completed : CopyOutcome.UpstreamFailed;
+                        return (item.ErrorCode is null ? CopyOutcome.Completed : CopyOutcome.UpstreamFailed, item.ErrorCode);
                     }
 
                     if (!call.Channel.TryRead(out item))
@@ -67,10 +97,15 @@ internal static class ResponseCopier
                     }
                 }
 
+                if (written == 0)
+                {
+                    continue;
+                }
+
                 var flushed = await writer.FlushAsync(cancellationToken);
                 if (flushed.IsCanceled || flushed.IsCompleted)
                 {
-                    return CopyOutcome.CallerGone;
+                    return (CopyOutcome.CallerGone, null);
                 }
 
                 call.Consumed(written);
@@ -78,21 +113,45 @@ internal static class ResponseCopier
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
-            return CopyOutcome.CallerGone;
+            return (CopyOutcome.CallerGone, null);
         }
     }
 
-    private static async Task<CopyOutcome> CopyBufferedAsync(HttpContext context, ResponseEvent head, UpstreamCall call, int bufferLimit, CancellationToken cancellationToken)
+    /// <summary>Sends the head the first time anything goes to the caller.</summary>
+    private static async ValueTask<bool> CommitAsync(HttpContext context, ResponseEvent head, bool committed, CancellationToken cancellationToken)
+    {
+        if (committed)
+        {
+            return true;
+        }
+
+        var response = context.Response;
+        ApplyHead(response, head);
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellationToken);
+        return true;
+    }
+
+    private static async Task<(CopyOutcome, string?)> CopyBufferedAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, GatewayOptions options)
     {
         var held = new List<ResponseEvent>();
         long size = 0;
         var committed = false;
         var response = context.Response;
+        var cancellationToken = context.RequestAborted;
         try
         {
             while (true)
             {
-                var item = await call.Channel.ReadAsync(cancellationToken);
+                var (timedOut, item) = await reader.ReadAsync(options.IdleTimeout);
+                if (timedOut)
+                {
+                    call.Cancel();
+                    item = ResponseEvent.ForEnd(AgentErrorCodes.IdleTimeout, null);
+                }
+
                 if (item.Kind == ResponseEventKind.Body)
                 {
                     if (committed)
@@ -106,7 +165,7 @@ internal static class ResponseCopier
                     held.Add(item);
                     size += item.Count;
                     call.Consumed(item.Count);
-                    if (size > bufferLimit)
+                    if (size > options.NonStreamingBufferBytes)
                     {
                         // Too big to hold: send what we have and stream the rest.
                         ApplyHead(response, head);
@@ -128,12 +187,17 @@ internal static class ResponseCopier
                     {
                         // Headers are gone; all that is left is to make the truncation visible.
                         context.Abort();
-                        return CopyOutcome.UpstreamFailed;
+                        return (CopyOutcome.UpstreamFailed, item.ErrorCode);
+                    }
+
+                    if (AgentErrorCodes.IsPathFailure(item.ErrorCode))
+                    {
+                        return (CopyOutcome.PathFailedBeforeCommit, item.ErrorCode);
                     }
 
                     var (status, message) = UpstreamErrors.Describe(item.ErrorCode, item.ErrorMessage);
                     await OpenAIError.WriteAsync(context, status, OpenAIError.Server, item.ErrorCode, message);
-                    return CopyOutcome.UpstreamFailed;
+                    return (CopyOutcome.UpstreamFailed, item.ErrorCode);
                 }
 
                 if (!committed)
@@ -144,12 +208,12 @@ internal static class ResponseCopier
                 }
 
                 await response.BodyWriter.FlushAsync(cancellationToken);
-                return CopyOutcome.Completed;
+                return (CopyOutcome.Completed, null);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
-            return CopyOutcome.CallerGone;
+            return (CopyOutcome.CallerGone, null);
         }
         finally
         {
@@ -199,12 +263,15 @@ internal static class ResponseCopier
         return null;
     }
 
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     /// <summary>Tracks the stream's last bytes, so an error event starts on an event boundary.</summary>
     private struct EventBoundary
     {
         private byte _last;
         private byte _beforeLast;
-        private bool _any;
+
+        public bool Any { get; private set; }
 
         public void Observe(ReadOnlySpan<byte> bytes)
         {
@@ -219,10 +286,10 @@ internal static class ResponseCopier
                 _last = bytes[0];
             }
 
-            _any |= bytes.Length > 0;
+            Any |= bytes.Length > 0;
         }
 
         public readonly ReadOnlySpan<byte> Terminator =>
-            !_any || (_last == '\n' && _beforeLast == '\n') ? [] : _last == '\n' ? "\n"u8 : "\n\n"u8;
+            !Any || (_last == '\n' && _beforeLast == '\n') ? [] : _last == '\n' ? "\n"u8 : "\n\n"u8;
     }
 }

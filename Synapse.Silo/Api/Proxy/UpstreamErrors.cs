@@ -10,6 +10,7 @@ internal static class UpstreamErrors
     {
         AgentErrorCodes.AgentDisconnected => (StatusCodes.Status502BadGateway, "The agent serving this model disconnected before the response was complete."),
         AgentErrorCodes.GatewayNodeLost => (StatusCodes.Status502BadGateway, "The gateway node holding the agent's connection failed before the response was complete."),
+        AgentErrorCodes.RelayInterrupted => (StatusCodes.Status502BadGateway, "The response was interrupted between gateway nodes."),
         AgentErrorCodes.UpstreamUnreachable => (StatusCodes.Status502BadGateway, "The upstream LLM server could not be reached."),
         AgentErrorCodes.IdleTimeout => (StatusCodes.Status504GatewayTimeout, "The upstream sent nothing for longer than the idle timeout."),
         AgentErrorCodes.Draining => (StatusCodes.Status503ServiceUnavailable, "The agent serving this model is shutting down."),

@@ -1,0 +1,37 @@
+namespace Synapse.Grains.Relay;
+
+/// <summary>The Orleans stream provider carrying responses between silos (section <c>Synapse:Relay</c>).</summary>
+public sealed class RelayOptions
+{
+    public const string SectionName = "Synapse:Relay";
+
+    /// <summary>
+    /// How often the memory-stream pulling agents look for items. 5 ms measured ~10 ms first-item latency at
+    /// +15% idle CPU per silo; the Orleans default of 100 ms adds ~80 ms per response.
+    /// </summary>
+    public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Memory stream queues in the cluster.</summary>
+    public int Queues { get; set; } = 8;
+
+    /// <summary>
+    /// A response with nothing to send for this long sends a keepalive, so its caller can tell a slow upstream
+    /// (keepalives keep coming) from a broken path (a silo died holding the stream's queue: nothing comes).
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The socket's silo publishes a first keepalive as soon as it takes a request; a caller that hears nothing
+    /// within this long gives the path up and retries (normally it arrives within a few milliseconds).
+    /// </summary>
+    public TimeSpan AcceptTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>An inbox shard whose path failed is avoided for new requests for this long.</summary>
+    public TimeSpan SuspectShardPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Silence after which the caller's silo gives a cross-silo response up as lost.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>How long a publish keeps being retried (a queue whose silo died comes back once membership says so).</summary>
+    public TimeSpan PublishRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
+}

@@ -1,0 +1,28 @@
+using Synapse.Tests.Infrastructure;
+
+namespace Synapse.Tests.Cluster;
+
+/// <summary>A redis-server for membership, shared by the real-process cluster tests.</summary>
+public sealed class RedisFixture : IAsyncLifetime
+{
+    public RedisServer Redis { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Redis = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync() => await Redis.DisposeAsync();
+
+    /// <summary>Starts silos A, B and C of a fresh cluster and waits until all three are ready.</summary>
+    public async Task<SiloProcess[]> StartClusterAsync()
+    {
+        var clusterId = "proc-" + Guid.NewGuid().ToString("N")[..8];
+        var silos = new[] { "A", "B", "C" }.Select(name => SiloProcess.Start(name, Redis, clusterId)).ToArray();
+        await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+        return silos;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisCollection : ICollectionFixture<RedisFixture>
+{
+    public const string Name = "redis cluster";
+}
