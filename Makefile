@@ -44,7 +44,7 @@ bin/client: $(SOURCES)
 	cp $(PUBLISH)/client/synapse-client bin/client
 
 docker:
-	docker build -t $(IMAGE):$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 
 test:
 	bash .ci/run
