@@ -27,6 +27,7 @@ for (const doc of docs) {
 }
 
 if (args.includes('--json')) {
+  for (const p of problems) console.error(p);
   process.stdout.write(JSON.stringify(objects, null, 2) + '\n');
   process.exit(problems.length > 0 ? 1 : 0);
 }
