@@ -113,6 +113,27 @@ public sealed class FailoverTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task AgentKilledBeforeAnythingReachedTheCaller_RequestIsRetriedOnAnotherInstance()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var doomed = await FakeUpstream.StartAsync("doomed", model);
+        await using var healthy = await FakeUpstream.StartAsync("healthy", model);
+        var agent1 = await TestAgent.StartServingAsync(Gateway, doomed, model);
+
+        using var client = Gateway.CreateClient();
+        var call = PostRawAsync(client, model, tokens: 20, delayMs: 100);
+        await Eventually.UntilAsync(() => doomed.Active > 0, TimeSpan.FromSeconds(5), "the first instance is generating");
+        await using var agent2 = TestAgent.Start(Gateway.WsUrl, healthy);
+        await TestAgent.WaitForModelAsync(Gateway, model, 2);
+        agent1.Kill();
+        using var response = await call.WaitAsync(TimeSpan.FromSeconds(20));
+        await agent1.DisposeAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("healthy", (await Json.ReadAsync(response)).GetProperty("instance").GetString());
+    }
+
+    [Fact]
     public async Task CallerDisconnects_UpstreamSeesTheCloseWithinASecondAndCapacityIsFreed()
     {
         var model = GatewayFixture.UniqueModel();

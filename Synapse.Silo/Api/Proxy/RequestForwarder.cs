@@ -41,6 +41,9 @@ internal sealed partial class RequestForwarder(
         var excludedConnections = new List<string>();
         (string Code, string? Detail)? lastFailure = null;
 
+        // Only failures of instances themselves explain a model without instances (502); broken paths do not (503).
+        (string Code, string? Detail)? lastInstanceFailure = null;
+
         // Two budgets: instances that failed (MaxAttempts in all), and paths to them that broke (a socket or silo
         // gone, a relay stalled) — the instance may well serve the request over another path.
         var instanceFailures = 0;
@@ -63,7 +66,7 @@ internal sealed partial class RequestForwarder(
 
             if (acquired.Status != AcquireStatus.Granted)
             {
-                await WriteUnavailableAsync(context, request.Model, acquired, lastFailure);
+                await WriteUnavailableAsync(context, request.Model, acquired, lastInstanceFailure);
                 return;
             }
 
@@ -145,6 +148,10 @@ internal sealed partial class RequestForwarder(
                     lastFailure = first.Kind == ResponseEventKind.End
                         ? (first.ErrorCode!, first.ErrorMessage)
                         : (AgentErrorCodes.UpstreamError, $"upstream answered {first.StatusCode}");
+                    if (!pathBroke || first.ErrorCode == AgentErrorCodes.AgentDisconnected)
+                    {
+                        lastInstanceFailure = lastFailure;
+                    }
                     LogRetrying(logger, request.Model, lease.AgentId, lastFailure.Value.Code, instanceFailures + pathFailures);
                     continue;
                 }
@@ -168,6 +175,11 @@ internal sealed partial class RequestForwarder(
                     Release(model, lease.RequestId, LeaseOutcome.Unreachable());
                     ResetResponse(context.Response);
                     lastFailure = (errorCode!, null);
+                    if (errorCode == AgentErrorCodes.AgentDisconnected)
+                    {
+                        lastInstanceFailure = lastFailure;
+                    }
+
                     LogRetrying(logger, request.Model, lease.AgentId, errorCode!, instanceFailures + pathFailures);
                     continue;
                 }
