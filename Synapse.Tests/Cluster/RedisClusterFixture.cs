@@ -21,7 +21,11 @@ public sealed class RedisFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
+/// <remarks>
+/// Runs alone, after the parallel collections: these tests time failover of real processes, which two busy cores
+/// shared with a dozen other silos would distort.
+/// </remarks>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RedisCollection : ICollectionFixture<RedisFixture>
 {
     public const string Name = "redis cluster";
