@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Synapse.Client.Hosting;
+using Synapse.Client.Observability;
 
 return await AgentCommandLine.InvokeAsync(args, async (options, level) =>
 {
@@ -11,6 +12,7 @@ return await AgentCommandLine.InvokeAsync(args, async (options, level) =>
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         }));
+    using var telemetry = AgentTelemetryExport.StartIfConfigured(Environment.GetEnvironmentVariable);
     using var app = new AgentApp(options, loggers);
 
     // First SIGTERM or Ctrl+C drains; a second one stops at once.

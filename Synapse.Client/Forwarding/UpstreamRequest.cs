@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Synapse.Client.Hosting;
 using Synapse.Protocol.Frames;
@@ -95,8 +96,27 @@ internal sealed partial class UpstreamRequest : IDisposable
 
     public async Task RunAsync()
     {
+        var telemetry = _context.Telemetry;
+        var model = new KeyValuePair<string, object?>("gen_ai.request.model", _head.Model);
+        using var activity = StartActivity();
+        var started = Stopwatch.GetTimestamp();
+        telemetry.InFlight.Add(1, model);
+        try
+        {
+            await RunCoreAsync(activity, started);
+        }
+        finally
+        {
+            telemetry.InFlight.Add(-1, model);
+            telemetry.UpstreamDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, model);
+        }
+    }
+
+    private async Task RunCoreAsync(Activity? activity, long started)
+    {
+        var telemetry = _context.Telemetry;
         var token = _cancel.Token;
-        using var message = BuildMessage();
+        using var message = BuildMessage(activity);
         HttpResponseMessage response;
         try
         {
@@ -110,11 +130,16 @@ internal sealed partial class UpstreamRequest : IDisposable
         {
             // Nothing reached the upstream's handler: the gateway may retry on another instance.
             LogUnreachable(_logger, _head.RequestId, _context.Upstream.BaseUrl, ex.Message);
+            telemetry.UpstreamErrors.Add(1, new KeyValuePair<string, object?>("error.type", AgentErrorCodes.UpstreamUnreachable));
+            activity?.SetStatus(ActivityStatusCode.Error, AgentErrorCodes.UpstreamUnreachable);
             _context.Discovery.Poke();
             End(AgentErrorCodes.UpstreamUnreachable, ex.Message);
             return;
         }
 
+        telemetry.UpstreamTimeToHead.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("gen_ai.request.model", _head.Model));
+        telemetry.Requests.Add(1, new("gen_ai.request.model", _head.Model), new("http.response.status_code", (int)response.StatusCode));
+        activity?.SetTag("http.response.status_code", (int)response.StatusCode);
         using (response)
         {
             var headers = new List<HeaderField>(16);
@@ -155,6 +180,8 @@ internal sealed partial class UpstreamRequest : IDisposable
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
             {
                 LogFailedMidway(_logger, _head.RequestId, ex.Message);
+                telemetry.UpstreamErrors.Add(1, new KeyValuePair<string, object?>("error.type", AgentErrorCodes.UpstreamError));
+                activity?.SetStatus(ActivityStatusCode.Error, AgentErrorCodes.UpstreamError);
                 End(AgentErrorCodes.UpstreamError, ex.Message);
             }
             finally
@@ -170,13 +197,45 @@ internal sealed partial class UpstreamRequest : IDisposable
         _cancel.Dispose();
     }
 
-    private HttpRequestMessage BuildMessage()
+    /// <summary>A span for the upstream call, under the gateway's span that came in the request's traceparent.</summary>
+    private Activity? StartActivity()
+    {
+        string? traceParent = null;
+        string? traceState = null;
+        foreach (var header in _head.Headers)
+        {
+            if (header.Name.Equals("traceparent", StringComparison.OrdinalIgnoreCase))
+            {
+                traceParent = header.Value;
+            }
+            else if (header.Name.Equals("tracestate", StringComparison.OrdinalIgnoreCase))
+            {
+                traceState = header.Value;
+            }
+        }
+
+        ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent);
+        var activity = _context.Telemetry.Source.StartActivity($"upstream {_head.Method}", ActivityKind.Client, parent);
+        activity?.SetTag("gen_ai.request.model", _head.Model);
+        activity?.SetTag("http.request.method", _head.Method);
+        activity?.SetTag("url.path", _head.PathAndQuery.Split('?')[0]);
+        activity?.SetTag("server.address", _context.Upstream.BaseUrl);
+        return activity;
+    }
+
+    private HttpRequestMessage BuildMessage(Activity? activity)
     {
         var message = new HttpRequestMessage(new HttpMethod(_head.Method), _context.Upstream.Resolve(_head.PathAndQuery));
         var content = new ReadOnlyMemoryContent(_body.AsMemory(0, _bodyLength));
         foreach (var header in _head.Headers)
         {
             if (NotSent.Contains(header.Name))
+            {
+                continue;
+            }
+
+            // With its own span the agent is the upstream's parent; without one the gateway's context passes through.
+            if (activity is not null && (header.Name.Equals("traceparent", StringComparison.OrdinalIgnoreCase) || header.Name.Equals("tracestate", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -189,6 +248,11 @@ internal sealed partial class UpstreamRequest : IDisposable
             {
                 message.Headers.TryAddWithoutValidation(header.Name, header.Value);
             }
+        }
+
+        if (activity?.Id is { } id)
+        {
+            message.Headers.TryAddWithoutValidation("traceparent", id);
         }
 
         if (_bodyLength > 0 || _head.Method is not ("GET" or "HEAD"))

@@ -96,6 +96,7 @@ internal sealed partial class ConnectionSupervisor
         var urls = _context.Options.ServerUrls;
         var urlIndex = slot;
         var failures = 0;
+        var welcomed = 0;
         while (!stopReconnecting.IsCancellationRequested && !_hardStop.IsCancellationRequested)
         {
             if (slot > 0 && !await WaitForMoreSilosAsync(slot, stopReconnecting))
@@ -103,7 +104,7 @@ internal sealed partial class ConnectionSupervisor
                 return;
             }
 
-            var connection = new GatewayConnection(_context, urls[urlIndex % urls.Count], _hardStop);
+            var connection = new GatewayConnection(_context, urls[urlIndex % urls.Count], welcomed, _hardStop);
             connection.Welcomed += OnWelcomed;
             lock (_lock)
             {
@@ -115,6 +116,7 @@ internal sealed partial class ConnectionSupervisor
             {
                 // Replace it now; it finishes its requests in the background.
                 _ = RetireAsync(connection, run);
+                welcomed++;
                 failures = 0;
                 urlIndex++;
                 continue;
@@ -122,6 +124,10 @@ internal sealed partial class ConnectionSupervisor
 
             var outcome = await run;
             Forget(connection);
+            if (connection.Welcome is not null)
+            {
+                welcomed++;
+            }
             switch (outcome.Kind)
             {
                 case ConnectionOutcomeKind.Stopped:
@@ -201,6 +207,11 @@ internal sealed partial class ConnectionSupervisor
     private void OnWelcomed(GatewayConnection connection)
     {
         var welcome = connection.Welcome!;
+        if (connection.Reconnects > 0)
+        {
+            _context.Telemetry.Reconnects.Add(1);
+        }
+
         var duplicate = false;
         lock (_lock)
         {

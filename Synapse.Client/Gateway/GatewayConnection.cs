@@ -30,15 +30,19 @@ internal sealed partial class GatewayConnection
     private long _welcomedAt;
     private int _duplicate;
 
-    public GatewayConnection(AgentContext context, Uri url, CancellationToken hardStop)
+    public GatewayConnection(AgentContext context, Uri url, int reconnects, CancellationToken hardStop)
     {
         _context = context;
         Url = url;
+        Reconnects = reconnects;
         _hardStop = hardStop;
         _logger = context.Loggers.CreateLogger<GatewayConnection>();
     }
 
     public Uri Url { get; }
+
+    /// <summary>How many sockets this one's slot had before it (0 for the first).</summary>
+    public int Reconnects { get; }
 
     public WelcomeMessage? Welcome { get; private set; }
 
@@ -250,6 +254,7 @@ internal sealed partial class GatewayConnection
         Hostname = Environment.MachineName,
         Capacity = _context.Options.MaxConcurrency,
         Models = _context.IsDraining ? [] : _context.Discovery.Current,
+        Reconnects = Reconnects,
         Os = "linux",
         Arch = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
     };

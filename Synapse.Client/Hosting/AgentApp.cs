@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Synapse.Client.Gateway;
+using Synapse.Client.Observability;
 using Synapse.Client.Upstream;
 
 namespace Synapse.Client.Hosting;
@@ -27,7 +28,7 @@ public sealed partial class AgentApp : IDisposable
         var upstream = new UpstreamClient(options);
         var discovery = new ModelDiscovery(upstream, options, loggers.CreateLogger<ModelDiscovery>());
         AgentId = options.AgentId ?? DeriveAgentId(options);
-        _context = new AgentContext(options, AgentId, upstream, discovery, loggers);
+        _context = new AgentContext(options, AgentId, upstream, discovery, new AgentTelemetry(), loggers);
         _supervisor = new ConnectionSupervisor(_context, _hardStop.Token);
     }
 
@@ -98,6 +99,7 @@ public sealed partial class AgentApp : IDisposable
         Kill();
         _context.Upstream.Dispose();
         _context.Discovery.Dispose();
+        _context.Telemetry.Dispose();
         _hardStop.Dispose();
         _stopReconnecting.Dispose();
     }

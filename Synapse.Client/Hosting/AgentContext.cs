@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Synapse.Client.Forwarding;
+using Synapse.Client.Observability;
 using Synapse.Client.Upstream;
 
 namespace Synapse.Client.Hosting;
 
 /// <summary>What every connection and request of one agent shares.</summary>
-internal sealed class AgentContext(AgentOptions options, string agentId, UpstreamClient upstream, ModelDiscovery discovery, ILoggerFactory loggers)
+internal sealed class AgentContext(AgentOptions options, string agentId, UpstreamClient upstream, ModelDiscovery discovery, AgentTelemetry telemetry, ILoggerFactory loggers)
 {
     private int _draining;
 
@@ -20,6 +21,8 @@ internal sealed class AgentContext(AgentOptions options, string agentId, Upstrea
     public ModelSlots Slots { get; } = new(options.MaxConcurrency);
 
     public ILoggerFactory Loggers { get; } = loggers;
+
+    public AgentTelemetry Telemetry { get; } = telemetry;
 
     /// <summary>True once SIGTERM arrived: no new requests, in-flight ones finish.</summary>
     public bool IsDraining => Volatile.Read(ref _draining) == 1;

@@ -23,6 +23,9 @@ public sealed record HelloMessage
 
     public string? Arch { get; init; }
 
+    /// <summary>How many times this agent process connected before (reconnects, for the gateway's metrics).</summary>
+    public int Reconnects { get; init; }
+
     /// <summary>True when the binary was installed by the gateway's <c>/run</c> script and may replace itself.</summary>
     public bool SelfUpdate { get; init; }
 }

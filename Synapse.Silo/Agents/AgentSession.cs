@@ -150,6 +150,23 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     /// <summary>Closes the socket at once, failing whatever is still in flight on it.</summary>
     public void Abort(string reason) => _connection.Abort(ConnectionClosedReason.ClosedLocally, reason);
 
+    /// <summary>Requests in flight on this socket, by model.</summary>
+    public IReadOnlyDictionary<string, int> InFlightByModel()
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var model in _models.Keys)
+        {
+            counts[model] = 0;
+        }
+
+        foreach (var request in _requests.Values)
+        {
+            counts[request.Model] = counts.GetValueOrDefault(request.Model) + 1;
+        }
+
+        return counts;
+    }
+
     public IEnumerable<InstanceRegistration> GetRegistrations(string? model)
     {
         if (Volatile.Read(ref _state) != Active)
@@ -344,6 +361,12 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         _connection.TrySend(FrameCodec.Json(FrameType.Welcome, welcome, ProtocolJsonContext.Default.WelcomeMessage));
         Volatile.Write(ref _state, Active);
         _services.Registry.Add(this);
+        _services.Metrics.AgentConnections.Add(1);
+        if (hello.Reconnects > 0)
+        {
+            _services.Metrics.AgentReconnects.Add(1);
+        }
+
         LogConnected(_services.Logger, hello.AgentId, hello.Name, _remoteAddress, hello.ProductVersion, _models.Count, hello.Capacity);
         _refresh = RefreshLoopAsync(_connection.Aborted);
     }

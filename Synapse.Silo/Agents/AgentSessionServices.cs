@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Synapse.Protocol.Transport;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Observability;
 
 namespace Synapse.Silo.Agents;
 
@@ -11,6 +12,7 @@ internal sealed class AgentSessionServices(
     ILocalSiloDetails silo,
     ClusterView cluster,
     IOptions<AgentSessionOptions> options,
+    GatewayMetrics metrics,
     ILoggerFactory loggers)
 {
     public AgentSessionRegistry Registry { get; } = registry;
@@ -24,6 +26,8 @@ internal sealed class AgentSessionServices(
     public AgentSessionOptions Options { get; } = options.Value;
 
     public ILogger Logger { get; } = loggers.CreateLogger<AgentSession>();
+
+    public GatewayMetrics Metrics { get; } = metrics;
 
     public FramedConnectionOptions ConnectionOptions => new()
     {

@@ -4,6 +4,7 @@ using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Api.Models;
 using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Health;
+using Synapse.Silo.Status;
 
 namespace Synapse.Silo.Hosting;
 
@@ -21,6 +22,9 @@ internal static partial class GatewayEndpoints
         app.Map("/healthz", HealthEndpoints.LiveAsync);
         app.Map("/readyz", HealthEndpoints.ReadyAsync);
         app.Map("/ws", AgentEndpoint.HandleAsync);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/", StatusEndpoint.PageAsync);
+        app.MapGet("/status", StatusEndpoint.StatusAsync);
 
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{**id}", ModelsEndpoint.GetAsync);

@@ -6,6 +6,8 @@ using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Models;
 using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Observability;
+using Synapse.Silo.Status;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Hosting;
@@ -26,6 +28,7 @@ public static partial class GatewayHost
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
+            o.IncludeScopes = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
@@ -70,6 +73,9 @@ public static partial class GatewayHost
         services.AddSingleton<RequestForwarder>();
         services.AddSingleton<ApiKeyValidator>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<ClusterStatusProvider>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
+        builder.AddGatewayTelemetry();
         services.AddHostedService<MembershipWatcher>();
         services.AddHostedService<RelayStallWatchdog>();
         services.AddHostedService<DrainCoordinator>();

@@ -69,6 +69,9 @@ internal static class OrleansSetup
         });
 
         silo.AddSynapseGrains();
+
+        // Trace context crosses grain calls, so one request is one trace across silos.
+        silo.AddActivityPropagation();
     }
 
     private static IPAddress AdvertisedAddress(ClusterSettings cluster)

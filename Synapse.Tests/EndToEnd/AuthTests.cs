@@ -55,6 +55,20 @@ public sealed class AuthTests(SecuredGatewayFixture fixture) : IClassFixture<Sec
     }
 
     [Fact]
+    public async Task Status_Json_NeedsTheApiKeyButThePageDoesNot()
+    {
+        using var client = Gateway.CreateClient();
+        using var anonymous = await client.GetAsync(new Uri("/status", UriKind.Relative));
+        using var page = await client.GetAsync(new Uri("/", UriKind.Relative));
+        using var keyed = new HttpRequestMessage(HttpMethod.Get, "/status");
+        keyed.Headers.Add("X-API-Key", SecuredGatewayFixture.ApiKey);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(keyed)).StatusCode);
+    }
+
+    [Fact]
     public async Task Api_KeyAsBearerOrXApiKey_IsAccepted()
     {
         using var client = Gateway.CreateClient();

@@ -50,7 +50,7 @@ public sealed class TestGateway : IAsyncDisposable
 
     /// <param name="settings">Extra configuration keys (e.g. <c>Synapse:Gateway:ApiAuthKey</c>).</param>
     /// <param name="join">A gateway whose cluster this one joins.</param>
-    public static async Task<TestGateway> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, TestGateway? join = null, string? clusterId = null)
+    public static async Task<TestGateway> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, TestGateway? join = null, string? clusterId = null, Action<WebApplicationBuilder>? configure = null)
     {
         var siloPort = FreePorts.Next();
         var config = new Dictionary<string, string?>
@@ -83,6 +83,7 @@ public sealed class TestGateway : IAsyncDisposable
             builder.Logging.AddFilter("Orleans", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             builder.Logging.AddFilter("Polly", LogLevel.Warning);
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         var gateway = new TestGateway(app, log, siloPort);

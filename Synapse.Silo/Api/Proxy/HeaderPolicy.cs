@@ -19,6 +19,7 @@ internal static class HeaderPolicy
         "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Real-IP", "Via",
         // The upstream must answer uncompressed so streams flush event by event.
         "Accept-Encoding",
+
     };
 
     private static readonly HashSet<string> NotReturned = new(StringComparer.OrdinalIgnoreCase)
@@ -27,13 +28,20 @@ internal static class HeaderPolicy
         "Server", "Date", "Set-Cookie", "Alt-Svc", "Strict-Transport-Security",
     };
 
-    public static HeaderField[] ForUpstream(IHeaderDictionary headers)
+    public static HeaderField[] ForUpstream(IHeaderDictionary headers, System.Diagnostics.Activity? span)
     {
         var connectionListed = headers.Connection;
         var result = new List<HeaderField>(headers.Count);
+        var ownTrace = span is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C };
         foreach (var (name, values) in headers)
         {
             if (NotForwarded.Contains(name) || ListedIn(connectionListed, name) || name.StartsWith(':'))
+            {
+                continue;
+            }
+
+            // With tracing on, the gateway's own span replaces the caller's, so the upstream's work hangs under it.
+            if (ownTrace && (name.Equals("traceparent", StringComparison.OrdinalIgnoreCase) || name.Equals("tracestate", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -44,6 +52,15 @@ internal static class HeaderPolicy
                 {
                     result.Add(new HeaderField(name, value));
                 }
+            }
+        }
+
+        if (ownTrace && span!.Id is { } traceParent)
+        {
+            result.Add(new HeaderField("traceparent", traceParent));
+            if (span.TraceStateString is { Length: > 0 } traceState)
+            {
+                result.Add(new HeaderField("tracestate", traceState));
             }
         }
 

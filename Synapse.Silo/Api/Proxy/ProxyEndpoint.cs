@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Hosting;
+using Synapse.Silo.Observability;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Api.Proxy;
@@ -65,14 +66,29 @@ internal static class ProxyEndpoint
                 return;
             }
 
+            var metrics = services.GetRequiredService<GatewayMetrics>();
+            var telemetry = new RequestTelemetry(metrics, model.Model!, context.Request.Path.Value ?? string.Empty);
+            using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
+            activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
+            activity?.SetTag("gen_ai.request.model", telemetry.Model);
             var request = new ForwardedRequest(
                 model.Model!,
                 context.Request.Method,
                 context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
-                HeaderPolicy.ForUpstream(context.Request.Headers),
+                HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
                 body.Memory,
                 Activity.Current?.Id);
-            await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request);
+            var inFlight = new KeyValuePair<string, object?>("gen_ai.request.model", telemetry.Model);
+            metrics.InFlight.Add(1, inFlight);
+            try
+            {
+                await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request, telemetry);
+            }
+            finally
+            {
+                metrics.InFlight.Add(-1, inFlight);
+                telemetry.Complete(context.Response.StatusCode);
+            }
         }
         finally
         {

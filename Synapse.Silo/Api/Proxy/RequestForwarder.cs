@@ -4,6 +4,7 @@ using Synapse.Grains.Models;
 using Synapse.Protocol.Messages;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Hosting;
+using Synapse.Silo.Observability;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Api.Proxy;
@@ -33,7 +34,7 @@ internal sealed partial class RequestForwarder(
 
     private readonly GatewayOptions _options = options.Value;
 
-    public async Task ForwardAsync(HttpContext context, ForwardedRequest request)
+    public async Task ForwardAsync(HttpContext context, ForwardedRequest request, RequestTelemetry telemetry)
     {
         var cancellationToken = context.RequestAborted;
         var model = grains.GetGrain<IModelGrain>(request.Model);
@@ -71,6 +72,7 @@ internal sealed partial class RequestForwarder(
             }
 
             var lease = acquired.Lease!;
+            telemetry.Queued(acquired.Queued);
             var started = Stopwatch.GetTimestamp();
             UpstreamCall? call;
             try
@@ -88,6 +90,7 @@ internal sealed partial class RequestForwarder(
                         break;
                     }
 
+                    telemetry.Retried("path");
                     LogRetrying(logger, request.Model, lease.AgentId, result.ToString(), instanceFailures + pathFailures);
                     continue;
                 }
@@ -98,6 +101,7 @@ internal sealed partial class RequestForwarder(
                 return;
             }
 
+            telemetry.CrossSilo = !call.IsLocal;
             using (call)
             using (var reader = new TimedResponseReader(call.Channel, cancellationToken))
             {
@@ -152,6 +156,7 @@ internal sealed partial class RequestForwarder(
                     {
                         lastInstanceFailure = lastFailure;
                     }
+                    telemetry.Retried(pathBroke ? "path" : "instance");
                     LogRetrying(logger, request.Model, lease.AgentId, lastFailure.Value.Code, instanceFailures + pathFailures);
                     continue;
                 }
@@ -166,7 +171,7 @@ internal sealed partial class RequestForwarder(
                     return;
                 }
 
-                var (outcome, errorCode) = await ResponseCopier.CopyAsync(context, first, call, reader, _options, cancellationToken);
+                var (outcome, errorCode) = await ResponseCopier.CopyAsync(context, first, call, reader, telemetry, _options);
                 if (outcome == CopyOutcome.PathFailedBeforeCommit && CanRetryPath())
                 {
                     // The caller has seen nothing yet: try again rather than fail.
@@ -174,6 +179,7 @@ internal sealed partial class RequestForwarder(
                     ExcludePath(errorCode, lease, excludedConnections);
                     Release(model, lease.RequestId, LeaseOutcome.Unreachable());
                     ResetResponse(context.Response);
+                    telemetry.Retried("path");
                     lastFailure = (errorCode!, null);
                     if (errorCode == AgentErrorCodes.AgentDisconnected)
                     {
@@ -199,6 +205,7 @@ internal sealed partial class RequestForwarder(
                 }
                 else if (outcome == CopyOutcome.UpstreamFailed)
                 {
+                    telemetry.FailedWith = errorCode;
                     LogFailedMidway(logger, request.Model, lease.AgentId);
                 }
 

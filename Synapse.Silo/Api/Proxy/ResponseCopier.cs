@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Synapse.Protocol.Messages;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Hosting;
+using Synapse.Silo.Observability;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Api.Proxy;
@@ -17,16 +18,15 @@ internal static class ResponseCopier
 {
     private static readonly byte[] KeepAliveComment = ": keepalive\n\n"u8.ToArray();
 
-    public static Task<(CopyOutcome Outcome, string? ErrorCode)> CopyAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, GatewayOptions options, CancellationToken cancellationToken)
+    public static Task<(CopyOutcome Outcome, string? ErrorCode)> CopyAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, RequestTelemetry telemetry, GatewayOptions options)
     {
-        _ = cancellationToken;
         var contentType = FindHeader(head, "Content-Type");
         return contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase)
-            ? CopyEventStreamAsync(context, head, call, reader, options)
-            : CopyBufferedAsync(context, head, call, reader, options);
+            ? CopyEventStreamAsync(context, head, call, reader, telemetry, options)
+            : CopyBufferedAsync(context, head, call, reader, telemetry, options);
     }
 
-    private static async Task<(CopyOutcome, string?)> CopyEventStreamAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, GatewayOptions options)
+    private static async Task<(CopyOutcome, string?)> CopyEventStreamAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, RequestTelemetry telemetry, GatewayOptions options)
     {
         var response = context.Response;
         var writer = response.BodyWriter;
@@ -67,6 +67,12 @@ internal static class ResponseCopier
                     if (item.Kind == ResponseEventKind.Body)
                     {
                         committed = await CommitAsync(context, head, committed, cancellationToken);
+                        telemetry.MarkFirstByte();
+                        if (UsageReader.TryReadFromEvents(item.Body.Span, out var input, out var output))
+                        {
+                            telemetry.Usage(input, output);
+                        }
+
                         writer.Write(item.Body.Span);
                         tail.Observe(item.Body.Span);
                         written += item.Count;
@@ -134,7 +140,7 @@ internal static class ResponseCopier
         return true;
     }
 
-    private static async Task<(CopyOutcome, string?)> CopyBufferedAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, GatewayOptions options)
+    private static async Task<(CopyOutcome, string?)> CopyBufferedAsync(HttpContext context, ResponseEvent head, UpstreamCall call, TimedResponseReader reader, RequestTelemetry telemetry, GatewayOptions options)
     {
         var held = new List<ResponseEvent>();
         long size = 0;
@@ -169,6 +175,7 @@ internal static class ResponseCopier
                     {
                         // Too big to hold: send what we have and stream the rest.
                         ApplyHead(response, head);
+                        telemetry.MarkFirstByte();
                         await WriteHeldAsync(response.BodyWriter, held, cancellationToken);
                         committed = true;
                     }
@@ -204,6 +211,8 @@ internal static class ResponseCopier
                 {
                     ApplyHead(response, head);
                     response.ContentLength = size;
+                    ReadUsage(held, size, telemetry);
+                    telemetry.MarkFirstByte();
                     await WriteHeldAsync(response.BodyWriter, held, cancellationToken);
                 }
 
@@ -221,6 +230,46 @@ internal static class ResponseCopier
             {
                 item.Release();
             }
+        }
+    }
+
+    private static void ReadUsage(List<ResponseEvent> held, long size, RequestTelemetry telemetry)
+    {
+        if (held.Count == 0)
+        {
+            return;
+        }
+
+        long input;
+        long output;
+        if (held.Count == 1)
+        {
+            if (UsageReader.TryRead(held[0].Body.Span, out input, out output))
+            {
+                telemetry.Usage(input, output);
+            }
+
+            return;
+        }
+
+        var whole = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            var offset = 0;
+            foreach (var item in held)
+            {
+                item.Body.Span.CopyTo(whole.AsSpan(offset));
+                offset += item.Count;
+            }
+
+            if (UsageReader.TryRead(whole.AsSpan(0, offset), out input, out output))
+            {
+                telemetry.Usage(input, output);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(whole);
         }
     }
 

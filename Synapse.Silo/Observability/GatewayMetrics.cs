@@ -1,0 +1,74 @@
+using System.Diagnostics.Metrics;
+using Synapse.Silo.Agents;
+using Synapse.Silo.Status;
+
+namespace Synapse.Silo.Observability;
+
+/// <summary>
+/// The gateway's instruments, named after the OpenTelemetry GenAI semantic conventions where they exist and
+/// <c>synapse.*</c> otherwise. Gauges over the whole cluster (instances and queue per model) come from the status
+/// cache every silo keeps; dashboards take their max across silos, sums for per-silo ones.
+/// </summary>
+public sealed class GatewayMetrics
+{
+    public const string MeterName = "Synapse.Gateway";
+
+    public GatewayMetrics(IMeterFactory meters, IServiceProvider services)
+    {
+        var meter = meters.Create(MeterName);
+        RequestDuration = meter.CreateHistogram<double>("gen_ai.server.request.duration", "s", "Time to serve a generation request, to its last byte.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] });
+        TimeToFirstToken = meter.CreateHistogram<double>("gen_ai.server.time_to_first_token", "s", "Time from the request to its first response bytes reaching the caller.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        TokenUsage = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens per request, as the upstream reported them in usage.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144] });
+        Requests = meter.CreateCounter<long>("synapse.requests", "{request}", "API requests by model, route and status.");
+        InFlight = meter.CreateUpDownCounter<long>("synapse.requests.in_flight", "{request}", "API requests being served by this silo, by model.");
+        Retries = meter.CreateCounter<long>("synapse.retries", "{retry}", "Requests moved to another instance or path before answering, by reason.");
+        CrossSilo = meter.CreateCounter<long>("synapse.cross_silo.requests", "{request}", "Requests whose agent socket was on another silo.");
+        QueueWait = meter.CreateHistogram<double>("synapse.queue.wait", "s", "Time requests waited for a free instance.");
+        AgentConnections = meter.CreateCounter<long>("synapse.agent.connections", "{connection}", "Agent sockets opened on this silo.");
+        AgentReconnects = meter.CreateCounter<long>("synapse.agent.reconnects", "{connection}", "Agent sockets opened by agents that had been connected before.");
+
+        meter.CreateObservableGauge("synapse.agents.connected", () => (long)services.GetRequiredService<AgentSessionRegistry>().Count,
+            "{agent}", "Agent sockets held by this silo.");
+        meter.CreateObservableGauge("synapse.agent.in_flight", () => services.GetRequiredService<AgentSessionRegistry>().Sessions
+            .SelectMany(s => s.InFlightByModel().Select(m => new Measurement<long>(m.Value,
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Key),
+                new KeyValuePair<string, object?>("synapse.agent.id", s.AgentId),
+                new KeyValuePair<string, object?>("synapse.agent.name", s.AgentName)))),
+            "{request}", "Requests in flight on each agent socket of this silo, by model.");
+        meter.CreateObservableGauge("synapse.model.instances", () => Cached(services).Select(m => new Measurement<long>(m.Instances.Length,
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
+            "{instance}", "Live instances per model (cluster-wide; take the max across silos).");
+        meter.CreateObservableGauge("synapse.model.capacity", () => Cached(services).Select(m => new Measurement<long>(m.Instances.Sum(i => (long)i.Capacity),
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
+            "{request}", "Summed capacity per model (cluster-wide; take the max across silos).");
+        meter.CreateObservableGauge("synapse.queue.length", () => Cached(services).Select(m => new Measurement<long>(m.Queued,
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
+            "{request}", "Requests waiting for a free instance per model (cluster-wide; take the max across silos).");
+    }
+
+    public Histogram<double> RequestDuration { get; }
+
+    public Histogram<double> TimeToFirstToken { get; }
+
+    public Histogram<long> TokenUsage { get; }
+
+    public Counter<long> Requests { get; }
+
+    public UpDownCounter<long> InFlight { get; }
+
+    public Counter<long> Retries { get; }
+
+    public Counter<long> CrossSilo { get; }
+
+    public Histogram<double> QueueWait { get; }
+
+    public Counter<long> AgentConnections { get; }
+
+    public Counter<long> AgentReconnects { get; }
+
+    private static IEnumerable<ModelStatus> Cached(IServiceProvider services) =>
+        services.GetRequiredService<ClusterStatusProvider>().Latest?.Models ?? [];
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+
+namespace Synapse.Silo.Observability;
+
+/// <summary>What one proxied call recorded on its way, turned into metrics when it ends.</summary>
+internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, string route)
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private double _firstByteSeconds = -1;
+    private long _inputTokens = -1;
+    private long _outputTokens = -1;
+
+    public string Model { get; } = model;
+
+    public string Route { get; } = route;
+
+    /// <summary>The GenAI operation name for the route.</summary>
+    public string Operation { get; } = route switch
+    {
+        "/v1/chat/completions" or "/v1/responses" => "chat",
+        "/v1/completions" => "text_completion",
+        "/v1/embeddings" => "embeddings",
+        _ => "other",
+    };
+
+    public bool CrossSilo { get; set; }
+
+    /// <summary>Why the call failed after its head went out (an SSE error event), when it did.</summary>
+    public string? FailedWith { get; set; }
+
+    public int Retries { get; private set; }
+
+    public void MarkFirstByte()
+    {
+        if (_firstByteSeconds < 0)
+        {
+            _firstByteSeconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+        }
+    }
+
+    public void Retried(string reason)
+    {
+        Retries++;
+        metrics.Retries.Add(1, new("gen_ai.request.model", Model), new("synapse.retry.reason", reason));
+    }
+
+    public void Queued(TimeSpan wait)
+    {
+        if (wait > TimeSpan.Zero)
+        {
+            metrics.QueueWait.Record(wait.TotalSeconds, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+        }
+    }
+
+    public void Usage(long input, long output)
+    {
+        _inputTokens = input;
+        _outputTokens = output;
+    }
+
+    public void Complete(int status)
+    {
+        var errorType = FailedWith ?? (status >= 400 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
+        var tags = new TagList
+        {
+            { "gen_ai.operation.name", Operation },
+            { "gen_ai.request.model", Model },
+            { "http.route", Route },
+            { "http.response.status_code", status },
+        };
+        if (errorType is not null)
+        {
+            tags.Add("error.type", errorType);
+        }
+
+        metrics.Requests.Add(1, tags);
+        metrics.RequestDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
+        if (_firstByteSeconds >= 0 && status < 400)
+        {
+            metrics.TimeToFirstToken.Record(_firstByteSeconds, new("gen_ai.operation.name", Operation), new("gen_ai.request.model", Model));
+        }
+
+        if (CrossSilo)
+        {
+            metrics.CrossSilo.Add(1, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+        }
+
+        if (_inputTokens >= 0)
+        {
+            metrics.TokenUsage.Record(_inputTokens, new("gen_ai.operation.name", Operation), new("gen_ai.request.model", Model), new("gen_ai.token.type", "input"));
+        }
+
+        if (_outputTokens >= 0)
+        {
+            metrics.TokenUsage.Record(_outputTokens, new("gen_ai.operation.name", Operation), new("gen_ai.request.model", Model), new("gen_ai.token.type", "output"));
+        }
+
+        var activity = Activity.Current;
+        if (activity is not null && activity.Source == GatewayActivity.Source)
+        {
+            activity.SetTag("http.response.status_code", status);
+            activity.SetTag("synapse.retries", Retries);
+            activity.SetTag("synapse.cross_silo", CrossSilo);
+            if (_inputTokens >= 0)
+            {
+                activity.SetTag("gen_ai.usage.input_tokens", _inputTokens);
+            }
+
+            if (_outputTokens >= 0)
+            {
+                activity.SetTag("gen_ai.usage.output_tokens", _outputTokens);
+            }
+
+            if (errorType is not null)
+            {
+                activity.SetTag("error.type", errorType);
+                activity.SetStatus(ActivityStatusCode.Error, errorType);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace Synapse.Silo.Status;
+
+/// <summary>The whole cluster as <c>GET /status</c> shows it: silos, models with their instances, agents with their sockets.</summary>
+public sealed record ClusterStatus(
+    string Version,
+    DateTimeOffset GeneratedAt,
+    string AnsweredBy,
+    IReadOnlyList<SiloInfo> Silos,
+    IReadOnlyList<ModelStatus> Models,
+    IReadOnlyList<AgentInfo> Agents);
+
+public sealed record SiloInfo(string Address, string? Name, string Status, bool Local, int Agents, bool Answered);
+
+public sealed record ModelStatus(string Id, int Queued, string Policy, InstanceStatus[] Instances);
+
+/// <summary>One instance of a model: <c>State</c> is ready, full, unhealthy (cooling down after failures) or draining.</summary>
+public sealed record InstanceStatus(
+    string AgentId,
+    string? Name,
+    string? Host,
+    string[] Silos,
+    string State,
+    int InFlight,
+    int Capacity,
+    double LatencyMs,
+    int ConsecutiveFailures,
+    DateTimeOffset? LastHeartbeat);
+
+public sealed record AgentInfo(
+    string AgentId,
+    string? Name,
+    string? Host,
+    string? Version,
+    string[] Models,
+    int Capacity,
+    int InFlight,
+    AgentConnectionInfo[] Connections);
+
+public sealed record AgentConnectionInfo(
+    string Silo,
+    string ConnectionId,
+    DateTimeOffset ConnectedAt,
+    DateTimeOffset LastHeartbeat,
+    long RoundTripMs,
+    int InFlight,
+    bool Draining);
