@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Synapse.Client.Hosting;
 using Synapse.Client.Observability;
+using Synapse.Client.Update;
 
 return await AgentCommandLine.InvokeAsync(args, async (options, level) =>
 {
@@ -33,5 +34,12 @@ return await AgentCommandLine.InvokeAsync(args, async (options, level) =>
 
     using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-    return await app.RunAsync();
+    var exitCode = await app.RunAsync();
+    if (exitCode == AgentExitCodes.VersionMismatch && options.SelfUpdate && app.Rejection is { } rejection && OperatingSystem.IsLinux())
+    {
+        var why = await SelfUpdater.UpdateAndRestartAsync(rejection, args, loggers.CreateLogger("Synapse.Client.Update"), CancellationToken.None);
+        Console.Error.WriteLine($"error: {why}");
+    }
+
+    return exitCode;
 });

@@ -31,6 +31,9 @@ internal sealed partial class ConnectionSupervisor
         context.Discovery.Changed += Broadcast;
     }
 
+    /// <summary>The gateway's refusal that stopped the agent, if one did.</summary>
+    public RejectMessage? Rejection { get; private set; }
+
     /// <summary>Sockets that completed the handshake and are not retiring.</summary>
     public int ConnectedCount
     {
@@ -136,6 +139,7 @@ internal sealed partial class ConnectionSupervisor
                     Fatal(AgentExitCodes.Unauthorized, $"{outcome.Detail}. Start the agent with --ws-auth-key set to the gateway's WebSocket key.");
                     return;
                 case ConnectionOutcomeKind.Rejected:
+                    Rejection = outcome.Rejection;
                     Fatal(outcome.Rejection!.Code == RejectMessage.VersionMismatch ? AgentExitCodes.VersionMismatch : AgentExitCodes.Usage, DescribeRejection(outcome.Rejection));
                     return;
                 case ConnectionOutcomeKind.DuplicateSilo:
@@ -268,7 +272,7 @@ internal sealed partial class ConnectionSupervisor
             return $"the gateway refused this agent: {rejection.Reason}";
         }
 
-        var install = rejection.DownloadUrl ?? RunUrlOf(_context.Options.ServerUrls[0]);
+        var install = RunUrlOf(_context.Options.ServerUrls[0]);
         return $"the gateway refused this agent: {rejection.Reason}. Install the agent that matches gateway {rejection.ServerVersion}: "
             + $"curl -fsSL {install} | bash -s -- --upstream {_context.Upstream.BaseUrl}";
     }

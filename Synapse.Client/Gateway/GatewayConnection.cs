@@ -255,6 +255,7 @@ internal sealed partial class GatewayConnection
         Capacity = _context.Options.MaxConcurrency,
         Models = _context.IsDraining ? [] : _context.Discovery.Current,
         Reconnects = Reconnects,
+        SelfUpdate = _context.Options.SelfUpdate,
         Os = "linux",
         Arch = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
     };

@@ -34,6 +34,9 @@ public sealed partial class AgentApp : IDisposable
 
     public string AgentId { get; }
 
+    /// <summary>Why the gateway refused this agent, when it did (the process may then update itself).</summary>
+    public Protocol.Messages.RejectMessage? Rejection => _supervisor.Rejection;
+
     /// <summary>Sockets to the gateway that completed the handshake.</summary>
     public int ConnectedCount => _supervisor.ConnectedCount;
 

@@ -16,7 +16,7 @@ public static class AgentCommandLine
         var upstream = Text("--upstream", "URL of the upstream OpenAI-compatible server, with or without /v1 (default: http://localhost:8081)");
         var serverUrl = new Option<string[]>("--server-url")
         {
-            Description = "WebSocket URL of the Synapse gateway; repeat or comma-separate for several (default: ws://localhost:8080/ws) [env: SYNAPSE_SERVER_URL]",
+            Description = "WebSocket URL of the Synapse gateway; comma-separate several; the last one given wins (default: ws://localhost:8080/ws) [env: SYNAPSE_SERVER_URL]",
             AllowMultipleArgumentsPerToken = false,
             HelpName = "url",
         };
@@ -31,10 +31,15 @@ public static class AgentCommandLine
         var discovery = Text("--discovery-interval", "Seconds between polls of the upstream's /v1/models (default: 30)");
         var drain = Text("--drain-timeout", "Seconds to finish requests on SIGTERM (default: 30)");
         var logLevel = Text("--log-level", "trace, debug, information, warning or error (default: information)");
+        var selfUpdate = new Option<bool>("--self-update")
+        {
+            Description = "Replace this binary with the gateway's when the gateway refuses its protocol (set by the /run installer) [env: SYNAPSE_SELF_UPDATE]",
+        };
+        var protocolVersion = new Option<bool>("--protocol-version") { Description = "Print the agent protocol version and exit", Hidden = true };
 
         var root = new RootCommand("Synapse agent: attaches an OpenAI-compatible LLM server to a Synapse gateway by dialling out.")
         {
-            upstream, serverUrl, wsKey, wsKeyFile, upstreamKey, upstreamKeyFile, maxConcurrency, name, agentId, connections, discovery, drain, logLevel,
+            upstream, serverUrl, wsKey, wsKeyFile, upstreamKey, upstreamKeyFile, maxConcurrency, name, agentId, connections, discovery, drain, logLevel, selfUpdate, protocolVersion,
         };
 
         root.SetAction(async parseResult =>
@@ -42,16 +47,26 @@ public static class AgentCommandLine
             string? Value(Option<string> option, string variable) =>
                 parseResult.GetResult(option) is { Implicit: false } ? parseResult.GetValue(option) : Environment.GetEnvironmentVariable(variable);
 
+            if (parseResult.GetValue(protocolVersion))
+            {
+                await Console.Out.WriteLineAsync(ProtocolVersion.Current.ToString(CultureInfo.InvariantCulture));
+                return AgentExitCodes.Ok;
+            }
+
             var errors = new List<string>();
             var options = new AgentOptions();
+            options.SelfUpdate = parseResult.GetValue(selfUpdate)
+                || Environment.GetEnvironmentVariable("SYNAPSE_SELF_UPDATE") is "1" or "true";
             if (Value(upstream, "SYNAPSE_UPSTREAM") is { Length: > 0 } upstreamText)
             {
                 options.Upstream = ParseUri(upstreamText, "--upstream", errors) ?? options.Upstream;
             }
 
-            var servers = parseResult.GetResult(serverUrl) is { Implicit: false }
-                ? parseResult.GetValue(serverUrl) ?? []
-                : Environment.GetEnvironmentVariable("SYNAPSE_SERVER_URL") is { Length: > 0 } fromEnv ? [fromEnv] : [];
+            // Given several times, the last --server-url wins (so "$@" after the installer's own overrides it);
+            // several gateways go comma-separated in one.
+            var servers = parseResult.GetResult(serverUrl) is { Implicit: false } && parseResult.GetValue(serverUrl) is [.., var last]
+                ? [last]
+                : Environment.GetEnvironmentVariable("SYNAPSE_SERVER_URL") is { Length: > 0 } fromEnv ? new[] { fromEnv } : [];
             var urls = servers.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Select(s => ParseUri(s, "--server-url", errors))
                 .OfType<Uri>()

@@ -38,6 +38,12 @@ public sealed class AgentOptions
     /// <summary>Longest wait between reconnection attempts (backoff starts near 250 ms and doubles, with jitter).</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Installed by the gateway's <c>/run</c>: when the gateway refuses this agent's protocol, download the matching
+    /// agent, replace this binary and restart it.
+    /// </summary>
+    public bool SelfUpdate { get; set; }
+
     /// <summary>The protocol version claimed in the handshake; only tests change it.</summary>
     internal int ProtocolVersion { get; set; } = Protocol.ProtocolVersion.Current;
 

@@ -11,6 +11,12 @@ public sealed record RejectMessage
 
     public required int ProtocolVersion { get; init; }
 
+    /// <summary>Oldest agent protocol the gateway accepts.</summary>
+    public int MinProtocolVersion { get; init; }
+
+    /// <summary>Newest agent protocol the gateway accepts.</summary>
+    public int MaxProtocolVersion { get; init; }
+
     /// <summary>Where the matching agent binary can be downloaded, when the gateway serves one.</summary>
     public string? DownloadUrl { get; init; }
 

@@ -59,7 +59,10 @@ internal static partial class AgentEndpoint
             KeepAliveInterval = TimeSpan.Zero,
             DangerousEnableCompression = false,
         });
-        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), remote, downloadUrl: null);
+        // Where an agent of the wrong version gets the right one, when this gateway serves binaries.
+        var address = Install.PublicAddress.From(context.Request, options.TrustForwardedHeaders);
+        var downloadUrl = address is not null && services.GetRequiredService<Install.ClientBinaries>().Any ? address.HttpUrl("/getclient") : null;
+        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), remote, downloadUrl);
         await session.RunAsync(context.RequestAborted);
     }
 

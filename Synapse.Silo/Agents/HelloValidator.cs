@@ -24,7 +24,9 @@ internal static class HelloValidator
                     + $", but the agent (version {hello.ProductVersion}) speaks protocol {hello.ProtocolVersion}",
                 ServerVersion = ProtocolVersion.Product,
                 ProtocolVersion = ProtocolVersion.Current,
-                DownloadUrl = downloadUrl,
+                MinProtocolVersion = options.MinProtocolVersion,
+                MaxProtocolVersion = options.MaxProtocolVersion,
+                DownloadUrl = downloadUrl is null ? null : $"{downloadUrl}?os=linux&arch={Install.ClientBinaries.NormalizeArch(hello.Arch) switch { "arm64" => "arm64", _ => "x64" }}",
             };
         }
 

@@ -4,6 +4,7 @@ using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Api.Models;
 using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Health;
+using Synapse.Silo.Install;
 using Synapse.Silo.Status;
 
 namespace Synapse.Silo.Hosting;
@@ -25,6 +26,8 @@ internal static partial class GatewayEndpoints
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/", StatusEndpoint.PageAsync);
         app.MapGet("/status", StatusEndpoint.StatusAsync);
+        app.MapGet("/run", InstallEndpoints.RunAsync);
+        app.MapMethods("/getclient", ["GET", "HEAD"], InstallEndpoints.GetClientAsync);
 
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapGet("/v1/models/{**id}", ModelsEndpoint.GetAsync);

@@ -6,6 +6,7 @@ using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Models;
 using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Status;
 using Synapse.Silo.Transport;
@@ -73,6 +74,7 @@ public static partial class GatewayHost
         services.AddSingleton<RequestForwarder>();
         services.AddSingleton<ApiKeyValidator>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<ClientBinaries>();
         services.AddSingleton<ClusterStatusProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
         builder.AddGatewayTelemetry();

@@ -75,6 +75,26 @@ public sealed partial class ProductProcess : IAsyncDisposable
         return new ProductProcess(Process.Start(info)!);
     }
 
+    /// <summary>A bash command line, as a user would type it.</summary>
+    public static ProductProcess StartShell(string command, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(command);
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return new ProductProcess(Process.Start(info)!);
+    }
+
     /// <summary>Runs a program to completion and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
     {
