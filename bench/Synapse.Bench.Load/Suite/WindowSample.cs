@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Synapse.Bench.Load.Suite;
+
+/// <summary>CPU and memory of each process during the measured window of a load run, and of the machine.</summary>
+internal sealed record WindowSample
+{
+    public double Seconds { get; init; }
+
+    /// <summary>CPU seconds (user + system) per role, including "load" for the load generator itself.</summary>
+    public IReadOnlyDictionary<string, double> CpuSeconds { get; init; } = new Dictionary<string, double>();
+
+    public IReadOnlyDictionary<string, long> PeakRssKb { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Busy CPU of the whole machine, in percent of one core (200 = both cores of a 2-core box).</summary>
+    public double MachineBusyPercent { get; init; }
+
+    /// <summary>Busy CPU not spent by the benchmark's processes (other work on a shared machine), percent of one core.</summary>
+    public double ExternalPercent { get; init; }
+
+    public string LoadAverage { get; init; } = string.Empty;
+
+    /// <summary>Waits out the warm-up, then samples CPU at both ends of the window and RSS every 250 ms within it.</summary>
+    public static async Task<WindowSample> CaptureAsync(IReadOnlyDictionary<string, ChildProcess> processes, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await Task.Delay(warmup, cancellationToken);
+        var self = Environment.ProcessId;
+        var cpuBefore = processes.ToDictionary(p => p.Key, p => p.Value.CpuTicks ?? 0);
+        var selfBefore = ProcFs.CpuTicks(self) ?? 0;
+        var machineBefore = ProcFs.MachineTicks();
+        var load = ProcFs.LoadAverage();
+        var peak = processes.ToDictionary(p => p.Key, _ => 0L);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            foreach (var (role, process) in processes)
+            {
+                peak[role] = Math.Max(peak[role], process.RssKb ?? 0);
+            }
+
+            var left = duration - clock.Elapsed;
+            await Task.Delay(left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        var machineAfter = ProcFs.MachineTicks();
+        double hz = ProcFs.ClockTicks;
+        var cpu = processes.ToDictionary(p => p.Key, p => ((p.Value.CpuTicks ?? cpuBefore[p.Key]) - cpuBefore[p.Key]) / hz);
+        cpu["load"] = ((ProcFs.CpuTicks(self) ?? selfBefore) - selfBefore) / hz;
+        var machineBusy = (machineAfter.Busy - machineBefore.Busy) / hz;
+        return new WindowSample
+        {
+            Seconds = seconds,
+            CpuSeconds = cpu,
+            PeakRssKb = peak,
+            MachineBusyPercent = machineBusy / seconds * 100,
+            ExternalPercent = Math.Max(0, machineBusy - cpu.Values.Sum()) / seconds * 100,
+            LoadAverage = load,
+        };
+    }
+}
