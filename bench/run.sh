@@ -5,7 +5,8 @@
 #
 #   bash bench/run.sh                 # the full run (about 7-8 minutes on 2 cores)
 #   bash bench/run.sh --quick         # 3 s per measurement, 100 streams / agents instead of 1,000 (for working on it)
-#   bash bench/run.sh --duration 20   # longer measurements; other flags: --warmup S, --out FILE
+#   bash bench/run.sh --duration 20   # longer measurements; other flags: --warmup S, --out FILE,
+#                                     #   --phases one-silo,two-silos,agents (a subset, in that order)
 #   BENCH_SKIP_BUILD=1 bash bench/run.sh   # reuse the last build
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ cleanup() {
   if [ -f "$pidfile" ]; then
     while read -r pid; do
       [ -n "$pid" ] || continue
-      if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$root"; then
+      if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF "$root"; then
         kill -KILL "$pid" 2>/dev/null
       fi
     done < "$pidfile"

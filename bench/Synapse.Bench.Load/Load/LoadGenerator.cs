@@ -6,18 +6,23 @@ using System.Text;
 namespace Synapse.Bench.Load.Load;
 
 /// <summary>
-/// Holds <see cref="LoadSpec.Concurrency"/> callers, each sending its next request as soon as the last one ended,
-/// for the warm-up and then the measured window. Only requests that start inside the window are counted. Streams
-/// are read as they arrive: the time of every SSE event is taken when its bytes are read, so time to first token
-/// and the gaps between chunks are what a caller sees, not what the whole response took.
+/// Holds <see cref="LoadSpec.Concurrency"/> callers, each sending its next request as soon as the last one ended.
+/// A session can run in several slices (so that paths can be measured in alternation); its connections stay open
+/// between slices, and only requests that start inside a slice's measured window are counted. Streams are read as
+/// they arrive: the time of every SSE event is taken when its bytes are read, so time to first token and the gaps
+/// between chunks are what a caller sees, not what the whole response took.
 /// </summary>
-internal static class LoadGenerator
+internal sealed class LoadSession : IDisposable
 {
-    private const int MaxErrorSamples = 5;
+    private readonly SocketsHttpHandler _handler;
+    private readonly HttpClient _client;
+    private readonly Caller[] _callers;
+    private int _slices;
 
-    public static async Task<LoadResult> RunAsync(LoadSpec spec, CancellationToken cancellationToken = default)
+    public LoadSession(LoadSpec spec)
     {
-        using var handler = new SocketsHttpHandler
+        Spec = spec;
+        _handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = Math.Max(spec.Concurrency, 1),
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
@@ -28,7 +33,7 @@ internal static class LoadGenerator
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
-        using var client = new HttpClient(handler)
+        _client = new HttpClient(_handler)
         {
             Timeout = Timeout.InfiniteTimeSpan,
             DefaultRequestVersion = HttpVersion.Version11,
@@ -38,26 +43,45 @@ internal static class LoadGenerator
         var uri = new Uri(spec.BaseUrl, "/v1/chat/completions");
         var body = Encoding.UTF8.GetBytes(
             $$"""{"model":"{{spec.Model}}","messages":[{"role":"user","content":"Say hello, {{spec.Tokens}} times."}],"stream":{{(spec.Stream ? "true" : "false")}},"bench_tokens":{{spec.Tokens}},"bench_delay_ms":{{spec.DelayMs}}}""");
-
-        var start = Stopwatch.GetTimestamp();
-        var windowStart = start + Ticks(spec.Warmup);
-        var windowEnd = windowStart + Ticks(spec.Duration);
-
-        // Many callers open their connections over the first part of the warm-up, not in one burst that would
-        // overflow the server's accept backlog.
-        var ramp = spec.Concurrency > 64 ? TimeSpan.FromTicks(Math.Min(spec.Warmup.Ticks / 2, TimeSpan.FromSeconds(1).Ticks)) : TimeSpan.Zero;
-        var callers = new Caller[spec.Concurrency];
-        var tasks = new Task[spec.Concurrency];
-        for (var i = 0; i < callers.Length; i++)
+        _callers = new Caller[spec.Concurrency];
+        for (var i = 0; i < _callers.Length; i++)
         {
-            var caller = callers[i] = new Caller(client, uri, body, spec, windowStart, windowEnd);
-            var delay = ramp * i / Math.Max(1, spec.Concurrency);
-            tasks[i] = Task.Run(() => caller.RunAsync(delay, cancellationToken), cancellationToken);
+            _callers[i] = new Caller(_client, uri, body, spec);
+        }
+    }
+
+    public LoadSpec Spec { get; }
+
+    /// <summary>Seconds measured so far, over all slices.</summary>
+    public double MeasuredSeconds { get; private set; }
+
+    /// <summary>
+    /// Runs every caller for <paramref name="settle"/> (not counted) and then <paramref name="duration"/> (counted);
+    /// returns when the last request that started in the window has ended.
+    /// </summary>
+    public async Task RunSliceAsync(TimeSpan settle, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var windowStart = Stopwatch.GetTimestamp() + Ticks(settle);
+        var windowEnd = windowStart + Ticks(duration);
+
+        // On the first slice, many callers open their connections over the first part of the warm-up rather than
+        // in one burst that would overflow the server's accept backlog.
+        var ramp = _slices == 0 && Spec.Concurrency > 64 ? TimeSpan.FromTicks(Math.Min(settle.Ticks / 2, TimeSpan.FromSeconds(1).Ticks)) : TimeSpan.Zero;
+        var tasks = new Task[_callers.Length];
+        for (var i = 0; i < _callers.Length; i++)
+        {
+            var caller = _callers[i];
+            var delay = ramp * i / _callers.Length;
+            tasks[i] = Task.Run(() => caller.RunAsync(delay, windowStart, windowEnd, cancellationToken), cancellationToken);
         }
 
         await Task.WhenAll(tasks);
-        var finished = Stopwatch.GetTimestamp();
+        MeasuredSeconds += duration.TotalSeconds;
+        _slices++;
+    }
 
+    public LoadResult Result()
+    {
         var latency = new Histogram();
         var ttft = new Histogram();
         var gaps = new Histogram();
@@ -65,7 +89,7 @@ internal static class LoadGenerator
         long errors = 0;
         long events = 0;
         var errorKinds = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var caller in callers)
+        foreach (var caller in _callers)
         {
             latency.Add(caller.Latency);
             ttft.Add(caller.FirstToken);
@@ -79,31 +103,38 @@ internal static class LoadGenerator
             }
         }
 
-        var seconds = spec.Duration.TotalSeconds;
         return new LoadResult
         {
-            Spec = spec,
+            Spec = Spec,
             Ok = ok,
             Errors = errors,
             ErrorKinds = errorKinds,
-            RequestsPerSecond = ok / seconds,
+            Seconds = MeasuredSeconds,
+            Slices = _slices,
+            RequestsPerSecond = MeasuredSeconds > 0 ? ok / MeasuredSeconds : 0,
             LatencyP50Ms = latency.Percentile(50),
             LatencyP99Ms = latency.Percentile(99),
             LatencyMeanMs = latency.MeanMs,
-            TtftP50Ms = spec.Stream ? ttft.Percentile(50) : null,
-            TtftP99Ms = spec.Stream ? ttft.Percentile(99) : null,
-            GapMeanMs = spec.Stream ? gaps.MeanMs : null,
-            GapP99Ms = spec.Stream ? gaps.Percentile(99) : null,
-            EventsPerStream = spec.Stream && ok + errors > 0 ? (double)events / (ok + errors) : null,
-            TailSeconds = Stopwatch.GetElapsedTime(windowEnd, finished).TotalSeconds,
+            TtftP50Ms = Spec.Stream ? ttft.Percentile(50) : null,
+            TtftP99Ms = Spec.Stream ? ttft.Percentile(99) : null,
+            GapMeanMs = Spec.Stream ? gaps.MeanMs : null,
+            GapP99Ms = Spec.Stream ? gaps.Percentile(99) : null,
+            EventsPerStream = Spec.Stream && ok + errors > 0 ? (double)events / (ok + errors) : null,
         };
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _handler.Dispose();
     }
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>One caller: a closed loop of requests, with its own histograms (no locks on the hot path).</summary>
-    private sealed class Caller(HttpClient client, Uri uri, byte[] body, LoadSpec spec, long windowStart, long windowEnd)
+    private sealed class Caller(HttpClient client, Uri uri, byte[] body, LoadSpec spec)
     {
+        private const int MaxErrorSamples = 5;
         private static readonly MediaTypeHeaderValue Json = new("application/json");
 
         public Histogram Latency { get; } = new();
@@ -120,7 +151,7 @@ internal static class LoadGenerator
 
         public long Events { get; private set; }
 
-        public async Task RunAsync(TimeSpan startDelay, CancellationToken cancellationToken)
+        public async Task RunAsync(TimeSpan startDelay, long windowStart, long windowEnd, CancellationToken cancellationToken)
         {
             if (startDelay > TimeSpan.Zero)
             {
@@ -251,5 +282,16 @@ internal static class LoadGenerator
                 return $"IO: {ex.Message}";
             }
         }
+    }
+}
+
+/// <summary>One measurement in one go: a warm-up, then the measured window.</summary>
+internal static class LoadGenerator
+{
+    public static async Task<LoadResult> RunAsync(LoadSpec spec, CancellationToken cancellationToken = default)
+    {
+        using var session = new LoadSession(spec);
+        await session.RunSliceAsync(spec.Warmup, spec.Duration, cancellationToken);
+        return session.Result();
     }
 }

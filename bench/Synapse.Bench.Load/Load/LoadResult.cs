@@ -33,6 +33,9 @@ internal sealed record LoadResult
 
     public double? EventsPerStream { get; init; }
 
-    /// <summary>How long the last requests took to finish after the window closed.</summary>
-    public double TailSeconds { get; init; }
+    /// <summary>Measured seconds (the sum of the slices' windows).</summary>
+    public double Seconds { get; init; }
+
+    /// <summary>How many alternating slices the measurement was made of.</summary>
+    public int Slices { get; init; }
 }

@@ -30,24 +30,23 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
 
     public double TotalSeconds { get; set; }
 
-    private static readonly string[] PathOrder = ["direct", "one-silo", "cross-silo", "same-silo"];
-
     public Measurement? Find(string workloadId, string path) =>
         Measurements.FirstOrDefault(m => m.Workload.Id == workloadId && m.Path == path);
 
-    public double? RatioToDirect(Measurement m) =>
-        Find(m.Workload.Id, "direct") is { Result.RequestsPerSecond: > 0 } direct ? m.Result.RequestsPerSecond / direct.Result.RequestsPerSecond : null;
+    public static double? RatioToDirect(Measurement m) =>
+        (m.Path == "direct" ? m : m.Baseline) is { Result.RequestsPerSecond: > 0 } direct ? m.Result.RequestsPerSecond / direct.Result.RequestsPerSecond : null;
 
-    public double? AddedP50(Measurement m) =>
-        m.Path != "direct" && Find(m.Workload.Id, "direct") is { } direct ? m.Result.LatencyP50Ms - direct.Result.LatencyP50Ms : null;
+    public static double? AddedP50(Measurement m) =>
+        m.Baseline is { } direct ? m.Result.LatencyP50Ms - direct.Result.LatencyP50Ms : null;
 
     public string ToTable()
     {
         var text = new StringBuilder();
         text.AppendLine(Invariant($"Synapse benchmark, {Machine.Cores} cores ({Machine.CpuModel}), {Machine.Runtime}, commit {Machine.Commit}"));
-        text.AppendLine(Invariant($"{settings.Duration.TotalSeconds:0} s per measurement after {settings.Warmup.TotalSeconds:0} s warm-up (+1 s above 100 callers); load generator, fake upstream, agent and silos share the machine"));
-        text.AppendLine("ratio = req/s / direct req/s in this run; +p50 = latency p50 minus direct's; ttft = time to first SSE event; gap = mean time between SSE events;");
-        text.AppendLine("gw/agent us/req = CPU microseconds per request in the silo(s) / agent; other% = busy CPU of processes outside the benchmark, % of one core");
+        text.AppendLine(Invariant($"{settings.Duration.TotalSeconds:0} s per path and workload, in {settings.Slices} slices alternating with the paths measured beside it, after {settings.Warmup.TotalSeconds:0} s warm-up (+1 s above 100 callers)"));
+        text.AppendLine("Load generator, fake upstream, agent and silos share the machine. Each direct row is the baseline of the rows below it, measured in alternation with them:");
+        text.AppendLine("ratio = req/s over that direct req/s; +p50 = latency p50 minus direct's; ttft = time to first SSE event; gap = mean time between SSE events;");
+        text.AppendLine("gw/agent us/req = CPU microseconds per request in the silo(s) / the agent; other% = busy CPU outside the benchmark's processes, % of one core");
         text.AppendLine();
         string[] header = ["workload", "path", "req/s", "ratio", "p50 ms", "p99 ms", "+p50 ms", "ttft p50", "ttft p99", "gap ms", "errors", "gw us/req", "agent us/req", "other%"];
         int[] widths = [-40, -10, 9, 6, 8, 8, 8, 9, 9, 7, 6, 9, 12, 6];
@@ -55,14 +54,16 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
         text.AppendLine(new string('-', widths.Sum(Math.Abs) + (widths.Length - 1) * 2));
         foreach (var group in Measurements.GroupBy(m => m.Workload.Id))
         {
-            foreach (var m in group.OrderBy(m => Array.IndexOf(PathOrder, m.Path)))
+            foreach (var m in group)
             {
                 var r = m.Result;
                 text.AppendLine(Row(
                 [
                     m.Workload.Label, m.Path, F(r.RequestsPerSecond, "0.0"), F(RatioToDirect(m), "0.00"), F(r.LatencyP50Ms, "0.000"), F(r.LatencyP99Ms, "0.00"),
                     F(AddedP50(m), "+0.000;-0.000"), F(r.TtftP50Ms, "0.000"), F(r.TtftP99Ms, "0.00"), F(r.GapMeanMs, "0.000"), Invariant($"{r.Errors}"),
-                    F(m.GatewayMicrosPerRequest, "0"), F(m.AgentMicrosPerRequest, "0"), F(m.Window.ExternalPercent, "0"),
+                    // On direct rows the silo and agent sit idle; their CPU then is background, kept in the JSON only.
+                    m.Path == "direct" ? "-" : F(m.GatewayMicrosPerRequest, "0"), m.Path == "direct" ? "-" : F(m.AgentMicrosPerRequest, "0"),
+                    F(m.Window.ExternalPercent, "0"),
                 ], widths));
             }
         }
@@ -193,6 +194,9 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 ["tokens"] = m.Workload.Tokens,
                 ["delay_ms_per_token"] = m.Workload.DelayMs,
                 ["concurrency"] = m.Workload.Concurrency,
+                ["set"] = m.Set,
+                ["slices"] = r.Slices,
+                ["measured_seconds"] = Round(r.Seconds, 3),
                 ["requests_per_second"] = Round(r.RequestsPerSecond, 2),
                 ["ratio_to_direct"] = Round(RatioToDirect(m), 4),
                 ["ok"] = r.Ok,

@@ -6,9 +6,9 @@ using Synapse.Bench.Load.Load;
 namespace Synapse.Bench.Load.Suite;
 
 /// <summary>
-/// The whole benchmark, in phases that each start only the processes they need (an idle silo polls its streams
-/// and would steal CPU from the others): the direct path; one silo; a two-silo cluster (cross-silo and same-silo,
-/// measured alternately); a silo with a thousand agents. Every process it starts is killed when it ends.
+/// The whole benchmark, in phases that each start only the processes they need: one silo (measured in alternation
+/// with the direct path); a two-silo cluster (direct, cross-silo and same-silo in alternation); a silo with a
+/// thousand agents. Every process it starts is killed when it ends.
 /// </summary>
 internal static partial class BenchSuite
 {
@@ -99,19 +99,19 @@ internal static partial class BenchSuite
             UpstreamUrl = new Uri($"http://127.0.0.1:{port}");
             await WaitForAsync("the fake upstream", () => IsOkAsync(new Uri(UpstreamUrl, "/v1/models")), TimeSpan.FromSeconds(30), Upstream);
 
-            await DirectAsync();
-            await OneSiloAsync();
-            await TwoSilosAsync();
-            await ManyAgentsAsync();
-        }
-
-        private async Task DirectAsync()
-        {
-            Phase("direct: callers to the fake upstream");
-            var roles = Roles(("upstream", Upstream));
-            foreach (var workload in Basic.Append(CrossSilo).Append(Capacity))
+            if (settings.Runs("one-silo"))
             {
-                await MeasureAsync(workload, "direct", UpstreamUrl, roles);
+                await OneSiloAsync();
+            }
+
+            if (settings.Runs("two-silos"))
+            {
+                await TwoSilosAsync();
+            }
+
+            if (settings.Runs("agents"))
+            {
+                await ManyAgentsAsync();
             }
         }
 
@@ -128,10 +128,11 @@ internal static partial class BenchSuite
             var roles = Roles(("gateway", silo), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic)
             {
-                await MeasureAsync(workload, "one-silo", url, roles);
+                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("one-silo", url)], roles, settings.Slices);
             }
 
-            await MeasureAsync(Capacity, "one-silo", url, roles);
+            // Streams lasting 1.6 s do not cut into short slices: one window each, back to back.
+            await MeasureAlternatingAsync(Capacity, [("direct", UpstreamUrl), ("one-silo", url)], roles, slices: 1);
             await ProcessSet.StopAsync(agent);
             await AgentIdleAsync(url, silo);
             await ProcessSet.StopAsync(silo);
@@ -165,8 +166,7 @@ internal static partial class BenchSuite
             var roles = Roles(("silo-a", siloA), ("silo-b", siloB), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic.Append(CrossSilo))
             {
-                await MeasureAsync(workload, "cross-silo", urlA, roles);
-                await MeasureAsync(workload, "same-silo", urlB, roles);
+                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("cross-silo", urlA), ("same-silo", urlB)], roles, settings.Slices);
             }
 
             await ProcessSet.StopAsync(agent);
@@ -207,7 +207,9 @@ internal static partial class BenchSuite
             await ProcessSet.StopAsync(silo);
         }
 
+        private static readonly TimeSpan SliceSettle = TimeSpan.FromMilliseconds(500);
         private int _primarySiloPort;
+        private int _sets;
 
         private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort)
         {
@@ -249,9 +251,62 @@ internal static partial class BenchSuite
         private Task WaitForModelAsync(Uri gateway, params ChildProcess[] watched) =>
             WaitForAsync($"{Model} to be served at {gateway}", () => IsOkAsync(new Uri(gateway, $"/v1/models/{Model}")), TimeSpan.FromSeconds(60), watched);
 
-        private async Task MeasureAsync(Workload workload, string path, Uri url, IReadOnlyDictionary<string, ChildProcess> roles)
+        /// <summary>
+        /// Measures one workload on several paths in alternating slices (A B, B A, A B...), so that whatever else
+        /// the shared machine is doing weighs on every path alike; each path's slices add up to one measurement.
+        /// The first slice of each path warms it up; later ones settle for half a second before counting.
+        /// </summary>
+        private async Task MeasureAlternatingAsync(Workload workload, (string Path, Uri Url)[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            var sessions = paths.Select(p => new LoadSession(workload.ToSpec(p.Url, settings))).ToArray();
+            try
+            {
+                var windows = paths.Select(_ => new List<WindowSample>()).ToArray();
+                var slice = settings.Duration / slices;
+                for (var round = 0; round < slices; round++)
+                {
+                    for (var k = 0; k < paths.Length; k++)
+                    {
+                        var i = round % 2 == 0 ? k : paths.Length - 1 - k;
+                        cancellationToken.ThrowIfCancellationRequested();
+                        CheckAlive(roles);
+                        var settle = round == 0 ? sessions[i].Spec.Warmup : SliceSettle;
+                        var window = WindowSample.CaptureAsync(roles, settle, slice, cancellationToken);
+                        await sessions[i].RunSliceAsync(settle, slice, cancellationToken);
+                        windows[i].Add(await window);
+                    }
+                }
+
+                Measurement? baseline = null;
+                for (var i = 0; i < paths.Length; i++)
+                {
+                    var measurement = new Measurement
+                    {
+                        Workload = workload,
+                        Path = paths[i].Path,
+                        Result = sessions[i].Result(),
+                        Window = WindowSample.Merge(windows[i]),
+                        Baseline = baseline,
+                        Set = _sets,
+                    };
+                    baseline ??= measurement.Path == "direct" ? measurement : null;
+                    report.Measurements.Add(measurement);
+                    Console.WriteLine($"  {measurement.Path,-10} {Report.Describe(measurement.Result)}  [machine busy {measurement.Window.MachineBusyPercent:0}%, other {measurement.Window.ExternalPercent:0}%]");
+                }
+
+                _sets++;
+            }
+            finally
+            {
+                foreach (var session in sessions)
+                {
+                    session.Dispose();
+                }
+            }
+        }
+
+        private static void CheckAlive(IReadOnlyDictionary<string, ChildProcess> roles)
+        {
             foreach (var (role, process) in roles)
             {
                 if (process.HasExited)
@@ -259,13 +314,6 @@ internal static partial class BenchSuite
                     throw new InvalidOperationException($"{role} ({process.Name}) exited; its log ends:\n{process.Tail()}");
                 }
             }
-
-            var spec = workload.ToSpec(url, settings);
-            var window = WindowSample.CaptureAsync(roles, spec.Warmup, spec.Duration, cancellationToken);
-            var result = await LoadGenerator.RunAsync(spec, cancellationToken);
-            var measurement = new Measurement { Workload = workload, Path = path, Result = result, Window = await window };
-            report.Measurements.Add(measurement);
-            Console.WriteLine($"  {path,-10} {Report.Describe(result)}  [machine busy {measurement.Window.MachineBusyPercent:0}%, other {measurement.Window.ExternalPercent:0}%]");
         }
 
         private async Task<int> ClientCountAsync(Uri gateway)

@@ -14,6 +14,12 @@ internal sealed record Measurement
 
     public required WindowSample Window { get; init; }
 
+    /// <summary>The direct-path measurement taken in alternation with this one (null for the direct path itself).</summary>
+    public Measurement? Baseline { get; init; }
+
+    /// <summary>Which alternating set it belongs to (paths of one set were measured together).</summary>
+    public int Set { get; init; }
+
     /// <summary>CPU microseconds per successful request spent by the gateway's silos (all of them), or null on the direct path.</summary>
     public double? GatewayMicrosPerRequest => MicrosPerRequest(role => role == "gateway" || role.StartsWith("silo", StringComparison.Ordinal));
 

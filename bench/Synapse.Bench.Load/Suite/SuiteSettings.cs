@@ -18,6 +18,14 @@ internal sealed record SuiteSettings
 
     public string Configuration { get; init; } = "Release";
 
+    /// <summary>Slices each measurement is cut into, alternating between the paths measured together.</summary>
+    public int Slices => Quick ? 3 : 5;
+
+    /// <summary>Phases to run (all when empty): one-silo, two-silos, agents.</summary>
+    public IReadOnlySet<string> Phases { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    public bool Runs(string phase) => Phases.Count == 0 || Phases.Contains(phase);
+
     public string ResultsDirectory => Path.Combine(Root, "bench", "results");
 
     public string LogDirectory => Path.Combine(ResultsDirectory, "logs");

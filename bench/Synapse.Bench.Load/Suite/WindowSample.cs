@@ -12,13 +12,30 @@ internal sealed record WindowSample
 
     public IReadOnlyDictionary<string, long> PeakRssKb { get; init; } = new Dictionary<string, long>();
 
-    /// <summary>Busy CPU of the whole machine, in percent of one core (200 = both cores of a 2-core box).</summary>
-    public double MachineBusyPercent { get; init; }
+    /// <summary>Busy CPU seconds of the whole machine (all cores) during the window.</summary>
+    public double MachineBusySeconds { get; init; }
 
-    /// <summary>Busy CPU not spent by the benchmark's processes (other work on a shared machine), percent of one core.</summary>
-    public double ExternalPercent { get; init; }
+    /// <summary>Busy CPU seconds not spent by the benchmark's processes (other work on a shared machine).</summary>
+    public double ExternalSeconds { get; init; }
+
+    /// <summary>Busy CPU of the whole machine, in percent of one core (200 = both cores of a 2-core box).</summary>
+    public double MachineBusyPercent => Seconds > 0 ? MachineBusySeconds / Seconds * 100 : 0;
+
+    /// <summary>Busy CPU not spent by the benchmark's processes, in percent of one core.</summary>
+    public double ExternalPercent => Seconds > 0 ? ExternalSeconds / Seconds * 100 : 0;
 
     public string LoadAverage { get; init; } = string.Empty;
+
+    /// <summary>The slices of one alternating measurement, as one window.</summary>
+    public static WindowSample Merge(IReadOnlyList<WindowSample> slices) => new()
+    {
+        Seconds = slices.Sum(s => s.Seconds),
+        CpuSeconds = slices.SelectMany(s => s.CpuSeconds).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value)),
+        PeakRssKb = slices.SelectMany(s => s.PeakRssKb).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Max(p => p.Value)),
+        MachineBusySeconds = slices.Sum(s => s.MachineBusySeconds),
+        ExternalSeconds = slices.Sum(s => s.ExternalSeconds),
+        LoadAverage = slices.Count > 0 ? slices[0].LoadAverage : string.Empty,
+    };
 
     /// <summary>Waits out the warm-up, then samples CPU at both ends of the window and RSS every 250 ms within it.</summary>
     public static async Task<WindowSample> CaptureAsync(IReadOnlyDictionary<string, ChildProcess> processes, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
@@ -53,8 +70,8 @@ internal sealed record WindowSample
             Seconds = seconds,
             CpuSeconds = cpu,
             PeakRssKb = peak,
-            MachineBusyPercent = machineBusy / seconds * 100,
-            ExternalPercent = Math.Max(0, machineBusy - cpu.Values.Sum()) / seconds * 100,
+            MachineBusySeconds = machineBusy,
+            ExternalSeconds = Math.Max(0, machineBusy - cpu.Values.Sum()),
             LoadAverage = load,
         };
     }
