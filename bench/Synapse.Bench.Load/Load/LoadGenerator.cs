@@ -64,9 +64,14 @@ internal sealed class LoadSession : IDisposable
         var windowStart = Stopwatch.GetTimestamp() + Ticks(settle);
         var windowEnd = windowStart + Ticks(duration);
 
-        // On the first slice, many callers open their connections over the first part of the warm-up rather than
-        // in one burst that would overflow the server's accept backlog.
-        var ramp = _slices == 0 && Spec.Concurrency > 64 ? TimeSpan.FromTicks(Math.Min(settle.Ticks / 2, TimeSpan.FromSeconds(1).Ticks)) : TimeSpan.Zero;
+        // On the first slice the callers start spread out: streams paced by a per-token delay over one stream's
+        // duration, so that their starts stay evenly spread (a closed loop keeps callers that started together in
+        // lockstep, and every measurement would then be of 1,000 requests arriving at once); many callers of fast
+        // requests over the first part of the warm-up, not in one burst that would overflow the accept backlog.
+        var ramp = _slices > 0 ? TimeSpan.Zero
+            : Spec.DelayMs > 0 ? TimeSpan.FromMilliseconds(Math.Min((double)Spec.DelayMs * Spec.Tokens, settle.TotalMilliseconds / 2))
+            : Spec.Concurrency > 64 ? TimeSpan.FromTicks(Math.Min(settle.Ticks / 2, TimeSpan.FromSeconds(1).Ticks))
+            : TimeSpan.Zero;
         var tasks = new Task[_callers.Length];
         for (var i = 0; i < _callers.Length; i++)
         {

@@ -43,15 +43,19 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
     {
         var text = new StringBuilder();
         text.AppendLine(Invariant($"Synapse benchmark, {Machine.Cores} cores ({Machine.CpuModel}), {Machine.Runtime}, commit {Machine.Commit}"));
-        text.AppendLine(Invariant($"{settings.Duration.TotalSeconds:0} s per path and workload, in {settings.Slices} slices alternating with the paths measured beside it, after {settings.Warmup.TotalSeconds:0} s warm-up (+1 s above 100 callers)"));
+        text.AppendLine(Invariant($"{settings.Duration.TotalSeconds:0} s per path and workload, in {settings.Slices} slices alternating with the paths measured beside it, after a warm-up of {settings.Warmup.TotalSeconds:0} s or more (many callers, paced streams)"));
         text.AppendLine("Load generator, fake upstream, agent and silos share the machine. Each direct row is the baseline of the rows below it, measured in alternation with them:");
         text.AppendLine("ratio = req/s over that direct req/s; +p50 = latency p50 minus direct's; ttft = time to first SSE event; gap = mean time between SSE events;");
         text.AppendLine("gw/agent us/req = CPU microseconds per request in the silo(s) / the agent; other% = busy CPU outside the benchmark's processes, % of one core");
         text.AppendLine();
         string[] header = ["workload", "path", "req/s", "ratio", "p50 ms", "p99 ms", "+p50 ms", "ttft p50", "ttft p99", "gap ms", "errors", "gw us/req", "agent us/req", "other%"];
         int[] widths = [-40, -10, 9, 6, 8, 8, 8, 9, 9, 7, 6, 9, 12, 6];
-        text.AppendLine(Row(header, widths));
-        text.AppendLine(new string('-', widths.Sum(Math.Abs) + (widths.Length - 1) * 2));
+        if (Measurements.Count > 0)
+        {
+            text.AppendLine(Row(header, widths));
+            text.AppendLine(new string('-', widths.Sum(Math.Abs) + (widths.Length - 1) * 2));
+        }
+
         foreach (var group in Measurements.GroupBy(m => m.Workload.Id))
         {
             foreach (var m in group)

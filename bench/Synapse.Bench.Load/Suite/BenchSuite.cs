@@ -93,7 +93,7 @@ internal static partial class BenchSuite
 
         public async Task AllAsync()
         {
-            Console.WriteLine($"Synapse benchmark: {report.Machine.Summary}; {settings.Duration.TotalSeconds:0} s per measurement after {settings.Warmup.TotalSeconds:0} s of warm-up");
+            Console.WriteLine($"Synapse benchmark: {report.Machine.Summary}; {settings.Duration.TotalSeconds:0} s per path and workload");
             var port = Ports.Free();
             Upstream = processes.Start("upstream", "dotnet", [settings.UpstreamDll, "--port", $"{port}", "--model", Model], NoEnvironment);
             UpstreamUrl = new Uri($"http://127.0.0.1:{port}");
@@ -272,7 +272,15 @@ internal static partial class BenchSuite
                         CheckAlive(roles);
                         var settle = round == 0 ? sessions[i].Spec.Warmup : SliceSettle;
                         var window = WindowSample.CaptureAsync(roles, settle, slice, cancellationToken);
-                        await sessions[i].RunSliceAsync(settle, slice, cancellationToken);
+                        var run = sessions[i].RunSliceAsync(settle, slice, cancellationToken);
+                        // Every request has a 60 s timeout, so a slice that is still running well after that is a bug.
+                        var limit = settle + slice + sessions[i].Spec.RequestTimeout + TimeSpan.FromSeconds(15);
+                        if (await Task.WhenAny(run, Task.Delay(limit, cancellationToken)) != run)
+                        {
+                            throw new TimeoutException($"{paths[i].Path} {workload.Label}: the load generator did not finish a slice within {limit.TotalSeconds:0} s");
+                        }
+
+                        await run;
                         windows[i].Add(await window);
                     }
                 }

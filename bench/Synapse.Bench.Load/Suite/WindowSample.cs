@@ -37,29 +37,37 @@ internal sealed record WindowSample
         LoadAverage = slices.Count > 0 ? slices[0].LoadAverage : string.Empty,
     };
 
-    /// <summary>Waits out the warm-up, then samples CPU at both ends of the window and RSS every 250 ms within it.</summary>
-    public static async Task<WindowSample> CaptureAsync(IReadOnlyDictionary<string, ChildProcess> processes, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits out the warm-up, then samples CPU at both ends of the window and RSS every 250 ms within it. Runs on a
+    /// thread of its own with plain sleeps and a deadline, so it ends on time whatever the load does to the thread
+    /// pool or the timers of this process.
+    /// </summary>
+    public static Task<WindowSample> CaptureAsync(IReadOnlyDictionary<string, ChildProcess> processes, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Capture(processes, warmup, duration, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private static WindowSample Capture(IReadOnlyDictionary<string, ChildProcess> processes, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
     {
-        await Task.Delay(warmup, cancellationToken);
+        var started = Stopwatch.GetTimestamp();
+        SleepUntil(started, warmup, cancellationToken);
         var self = Environment.ProcessId;
         var cpuBefore = processes.ToDictionary(p => p.Key, p => p.Value.CpuTicks ?? 0);
         var selfBefore = ProcFs.CpuTicks(self) ?? 0;
         var machineBefore = ProcFs.MachineTicks();
         var load = ProcFs.LoadAverage();
         var peak = processes.ToDictionary(p => p.Key, _ => 0L);
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
+        var windowStart = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(windowStart) < duration)
         {
             foreach (var (role, process) in processes)
             {
                 peak[role] = Math.Max(peak[role], process.RssKb ?? 0);
             }
 
-            var left = duration - clock.Elapsed;
-            await Task.Delay(left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250), cancellationToken);
+            var left = duration - Stopwatch.GetElapsedTime(windowStart);
+            SleepUntil(Stopwatch.GetTimestamp(), left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250), cancellationToken);
         }
 
-        var seconds = clock.Elapsed.TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(windowStart).TotalSeconds;
         var machineAfter = ProcFs.MachineTicks();
         double hz = ProcFs.ClockTicks;
         var cpu = processes.ToDictionary(p => p.Key, p => ((p.Value.CpuTicks ?? cpuBefore[p.Key]) - cpuBefore[p.Key]) / hz);
@@ -74,5 +82,20 @@ internal sealed record WindowSample
             ExternalSeconds = Math.Max(0, machineBusy - cpu.Values.Sum()),
             LoadAverage = load,
         };
+    }
+
+    private static void SleepUntil(long from, TimeSpan span, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = span - Stopwatch.GetElapsedTime(from);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            Thread.Sleep(left < TimeSpan.FromMilliseconds(50) ? left : TimeSpan.FromMilliseconds(50));
+        }
     }
 }

@@ -13,7 +13,8 @@ internal sealed record Workload(string Id, string Label, bool Stream, int Tokens
         DelayMs = DelayMs,
         Concurrency = Concurrency,
         Duration = settings.Duration,
-        // Hundreds of callers need longer to open their connections and reach a steady state.
-        Warmup = Concurrency > 100 ? settings.Warmup + TimeSpan.FromSeconds(1) : settings.Warmup,
+        // Hundreds of callers need longer to open their connections, and paced streams start spread over one
+        // stream's duration (see LoadSession): the warm-up covers that and one more stream.
+        Warmup = settings.Warmup + (Concurrency > 100 ? TimeSpan.FromSeconds(1) : TimeSpan.Zero) + TimeSpan.FromMilliseconds(2.0 * DelayMs * Tokens),
     };
 }
