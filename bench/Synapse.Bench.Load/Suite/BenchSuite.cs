@@ -14,6 +14,9 @@ internal static partial class BenchSuite
 {
     public const string Model = "bench-model";
 
+    private static readonly string[] SiloAssemblies = ["Synapse.Silo.dll", "Synapse.Grains.dll", "Synapse.Grains.Interfaces.dll", "Synapse.Protocol.dll"];
+    private static readonly string[] AgentAssemblies = ["synapse-client.dll", "Synapse.Protocol.dll"];
+
     public static async Task<int> RunAsync(SuiteSettings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -62,6 +65,15 @@ internal static partial class BenchSuite
                 throw new FileNotFoundException($"{file} is missing; build in {settings.Configuration} first (bash bench/run.sh does)");
             }
         }
+
+        var silo = Path.GetDirectoryName(settings.SiloDll)!;
+        var agent = Path.GetDirectoryName(settings.AgentDll)!;
+        BuildCheck.RequireOptimized(
+        [
+            .. SiloAssemblies.Select(a => Path.Combine(silo, a)),
+            .. AgentAssemblies.Select(a => Path.Combine(agent, a)),
+            settings.UpstreamDll,
+        ]);
     }
 
     /// <summary>One run's state: the upstream every phase shares, and the report being filled.</summary>
