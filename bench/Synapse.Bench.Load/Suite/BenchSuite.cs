@@ -137,6 +137,7 @@ internal static partial class BenchSuite
             report.Idle["gateway_rss_kb_idle_one_agent"] = silo.RssKb ?? 0;
             report.Idle["agent_jit_rss_kb_idle"] = agent.RssKb ?? 0;
 
+            await WarmUpAsync(UpstreamUrl, url);
             var roles = Roles(("gateway", silo), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic)
             {
@@ -175,6 +176,7 @@ internal static partial class BenchSuite
             await WaitForModelAsync(urlB, siloB, agent);
             await WaitForModelAsync(urlA, siloA, agent);
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            await WarmUpAsync(urlA, urlB);
             var roles = Roles(("silo-a", siloA), ("silo-b", siloB), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic.Append(CrossSilo))
             {
@@ -220,6 +222,7 @@ internal static partial class BenchSuite
         }
 
         private static readonly TimeSpan SliceSettle = TimeSpan.FromMilliseconds(500);
+        private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
         private int _primarySiloPort;
         private int _sets;
 
@@ -262,6 +265,25 @@ internal static partial class BenchSuite
 
         private Task WaitForModelAsync(Uri gateway, params ChildProcess[] watched) =>
             WaitForAsync($"{Model} to be served at {gateway}", () => IsOkAsync(new Uri(gateway, $"/v1/models/{Model}")), TimeSpan.FromSeconds(60), watched);
+
+        /// <summary>
+        /// Fresh processes run their code unoptimized at first and recompile the hot parts (tiered compilation with
+        /// dynamic PGO) over several seconds of load: that JIT work must be over before anything is measured.
+        /// </summary>
+        private async Task WarmUpAsync(params Uri[] urls)
+        {
+            var clock = Stopwatch.StartNew();
+            foreach (var url in urls)
+            {
+                foreach (var workload in new[] { ChatMany, StreamMany })
+                {
+                    var spec = workload.ToSpec(url, settings) with { Warmup = TimeSpan.Zero, Duration = WarmUp };
+                    await LoadGenerator.RunAsync(spec, cancellationToken);
+                }
+            }
+
+            Console.WriteLine($"  warmed up (JIT) in {clock.Elapsed.TotalSeconds:0} s");
+        }
 
         /// <summary>
         /// Measures one workload on several paths in alternating slices (A B, B A, A B...), so that whatever else
