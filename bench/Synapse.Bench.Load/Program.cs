@@ -1,0 +1,90 @@
+using System.Globalization;
+using Synapse.Bench.Load.Load;
+using Synapse.Bench.Load.Suite;
+
+// Two commands:
+//   suite  [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases a,b]   the whole benchmark (bench/run.sh runs this)
+//   load   --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M]
+//          one measurement against any OpenAI-compatible server
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,two-silos,agents]");
+    Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M]");
+    return args.Length == 0 ? 2 : 0;
+}
+
+var options = new Dictionary<string, string>(StringComparer.Ordinal);
+var flags = new HashSet<string>(StringComparer.Ordinal);
+for (var i = 1; i < args.Length; i++)
+{
+    if (args[i] is "--stream" or "--quick")
+    {
+        flags.Add(args[i]);
+    }
+    else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
+    {
+        options[args[i]] = args[++i];
+    }
+    else
+    {
+        await Console.Error.WriteLineAsync($"unexpected argument '{args[i]}'");
+        return 2;
+    }
+}
+
+double Number(string name, double fallback) =>
+    options.TryGetValue(name, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+switch (args[0])
+{
+    case "load":
+    {
+        if (!options.TryGetValue("--url", out var url))
+        {
+            await Console.Error.WriteLineAsync("load needs --url");
+            return 2;
+        }
+
+        var spec = new LoadSpec
+        {
+            BaseUrl = new Uri(url),
+            Model = options.GetValueOrDefault("--model", "bench-model"),
+            Stream = flags.Contains("--stream"),
+            Tokens = (int)Number("--tokens", 32),
+            DelayMs = (int)Number("--delay-ms", 0),
+            Concurrency = (int)Number("--concurrency", 1),
+            Duration = TimeSpan.FromSeconds(Number("--duration", 10)),
+            Warmup = TimeSpan.FromSeconds(Number("--warmup", 2)),
+        };
+        var result = await LoadGenerator.RunAsync(spec, stop.Token);
+        Console.WriteLine(Report.Describe(result));
+        return result.Errors == 0 ? 0 : 1;
+    }
+
+    case "suite":
+    {
+        var settings = new SuiteSettings
+        {
+            Root = options.GetValueOrDefault("--root") ?? SuiteSettings.FindRoot(),
+            Duration = TimeSpan.FromSeconds(Number("--duration", flags.Contains("--quick") ? 3 : 10)),
+            Warmup = TimeSpan.FromSeconds(Number("--warmup", flags.Contains("--quick") ? 1 : 2)),
+            Output = options.GetValueOrDefault("--out"),
+            Quick = flags.Contains("--quick"),
+            Phases = options.TryGetValue("--phases", out var phases)
+                ? phases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
+                : new HashSet<string>(StringComparer.Ordinal),
+        };
+        return await BenchSuite.RunAsync(settings, stop.Token);
+    }
+
+    default:
+        await Console.Error.WriteLineAsync($"unknown command '{args[0]}'");
+        return 2;
+}
