@@ -13,11 +13,15 @@ namespace Synapse.Grains.Relay;
 internal sealed class InboxGrain(IRelayInbox inbox) : Grain, IInboxGrain, IStreamSubscriptionObserver
 {
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        await handleFactory.Create<RelayBatch>().ResumeAsync(OnNextAsync);
+        await handleFactory.Create<RelayEnvelope>().ResumeAsync(OnNextAsync);
 
-    private Task OnNextAsync(RelayBatch batch, StreamSequenceToken? token)
+    private Task OnNextAsync(RelayEnvelope envelope, StreamSequenceToken? token)
     {
-        inbox.Deliver(batch);
+        foreach (var batch in envelope.Batches)
+        {
+            inbox.Deliver(batch);
+        }
+
         return Task.CompletedTask;
     }
 }

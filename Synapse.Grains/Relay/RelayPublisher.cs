@@ -7,13 +7,14 @@ using Synapse.Grains.Agents;
 namespace Synapse.Grains.Relay;
 
 /// <summary>
-/// On the socket's silo: creates the sinks that publish responses to callers on other silos, keeps idle ones
-/// audible with keepalives, and cancels them when a caller's silo dies (nobody would read the answer, and the
-/// agent would keep the upstream busy).
+/// On the socket's silo: creates the sinks that carry responses to callers on other silos, one outbox per caller
+/// inbox; keeps idle responses audible with keepalives; and cancels them when a caller's silo dies (nobody would
+/// read the answer, and the agent would keep the upstream busy).
 /// </summary>
 public sealed partial class RelayPublisher(IClusterClient client, IOptions<RelayOptions> options, ILogger<RelayPublisher> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<long, StreamRelaySink> _sinks = new();
+    private readonly ConcurrentDictionary<(SiloAddress Silo, int Shard), RelayOutbox> _outboxes = new();
     private readonly CancellationTokenSource _stopping = new();
     private IStreamProvider? _provider;
     private int _keepAliveStarted;
@@ -27,14 +28,18 @@ public sealed partial class RelayPublisher(IClusterClient client, IOptions<Relay
 
     internal StreamRelaySink CreateSink(long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
     {
-        _provider ??= client.GetStreamProvider(RelayStreams.ProviderName);
         if (Interlocked.Exchange(ref _keepAliveStarted, 1) == 0)
         {
             _ = KeepAliveLoopAsync();
         }
 
-        var stream = _provider.GetStream<RelayBatch>(RelayStreams.Inbox(replyTo, RelayStreams.ShardOf(requestId)));
-        var sink = new StreamRelaySink(this, stream, requestId, replyTo, connection);
+        var shard = RelayStreams.ShardOf(requestId);
+        var outbox = _outboxes.GetOrAdd((replyTo, shard), key =>
+        {
+            _provider ??= client.GetStreamProvider(RelayStreams.ProviderName);
+            return new RelayOutbox(this, _provider.GetStream<RelayEnvelope>(RelayStreams.Inbox(key.Silo, key.Shard)), key.Silo);
+        });
+        var sink = new StreamRelaySink(outbox, requestId, replyTo, connection);
         _sinks[requestId] = sink;
         return sink;
     }
@@ -62,6 +67,14 @@ public sealed partial class RelayPublisher(IClusterClient client, IOptions<Relay
             }
         }
 
+        foreach (var key in _outboxes.Keys.Where(k => k.Silo.Equals(deadSilo)).ToArray())
+        {
+            if (_outboxes.TryRemove(key, out var outbox))
+            {
+                outbox.Dispose();
+            }
+        }
+
         if (cancelled > 0)
         {
             LogCallerSiloDead(logger, cancelled, deadSilo);
@@ -73,6 +86,11 @@ public sealed partial class RelayPublisher(IClusterClient client, IOptions<Relay
     public void Dispose()
     {
         _stopping.Cancel();
+        foreach (var outbox in _outboxes.Values)
+        {
+            outbox.Dispose();
+        }
+
         _stopping.Dispose();
     }
 

@@ -1,6 +1,4 @@
-using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
-using Orleans.Streams;
+using System.Collections.Concurrent;
 using Synapse.Grains.Agents;
 using Synapse.Protocol.Frames;
 using Synapse.Protocol.Messages;
@@ -8,35 +6,33 @@ using Synapse.Protocol.Messages;
 namespace Synapse.Grains.Relay;
 
 /// <summary>
-/// Publishes one request's response to the caller silo's inbox stream. Events that pile up while a publish is in
-/// flight go out together as one batch (adjacent body chunks merged), which keeps the stream hop cheap under load.
-/// A publish that fails (the stream's queue lived on a silo that just died) is retried until the queue is back.
-/// Memory is bounded by the agent's flow-control window, not here.
+/// One remote request's response on the socket's silo: events queue here and its inbox's <see cref="RelayOutbox"/>
+/// takes them, in order, into the next envelope. Adjacent body chunks are merged on the way out. Memory is bounded
+/// by the agent's flow-control window, not here.
 /// </summary>
-internal sealed partial class StreamRelaySink : IResponseSink
+internal sealed class StreamRelaySink : IResponseSink
 {
     private const int MaxMergedBodyBytes = 64 * 1024;
 
     private static readonly RelayEvent KeepAliveMarker = new() { Kind = RelayEventKind.End, ErrorCode = "keepalive" };
 
-    private readonly RelayPublisher _owner;
-    private readonly IAsyncStream<RelayBatch> _stream;
-    private readonly Channel<RelayEvent> _events = Channel.CreateUnbounded<RelayEvent>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly ConcurrentQueue<RelayEvent> _events = new();
+    private readonly RelayOutbox _outbox;
+    private int _scheduled;
     private int _sequence;
+    private int _ended;
+    private int _dropped;
     private long _lastPublish = Environment.TickCount64;
 
-    public StreamRelaySink(RelayPublisher owner, IAsyncStream<RelayBatch> stream, long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
+    public StreamRelaySink(RelayOutbox outbox, long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
     {
-        _owner = owner;
-        _stream = stream;
+        _outbox = outbox;
         RequestId = requestId;
         ReplyTo = replyTo;
         Connection = connection;
 
         // Proves the path to the caller at once; it rides along with the head when that is already there.
-        _events.Writer.TryWrite(KeepAliveMarker);
-        _ = Task.Run(PumpAsync);
+        Enqueue(KeepAliveMarker);
     }
 
     public long RequestId { get; }
@@ -47,8 +43,10 @@ internal sealed partial class StreamRelaySink : IResponseSink
 
     public long LastPublishTick => Volatile.Read(ref _lastPublish);
 
+    public bool IsDropped => Volatile.Read(ref _dropped) == 1;
+
     public void OnHead(ResponseHead head) =>
-        _events.Writer.TryWrite(new RelayEvent
+        Enqueue(new RelayEvent
         {
             Kind = RelayEventKind.Head,
             StatusCode = head.StatusCode,
@@ -59,82 +57,88 @@ internal sealed partial class StreamRelaySink : IResponseSink
     {
         var body = frame.Buffer.AsSpan(offset, frame.Length - offset).ToArray();
         frame.Return();
-        _events.Writer.TryWrite(new RelayEvent { Kind = RelayEventKind.Body, Body = body });
+        Enqueue(new RelayEvent { Kind = RelayEventKind.Body, Body = body });
     }
 
-    public void OnEnd(ResponseEnd end)
-    {
-        _events.Writer.TryWrite(new RelayEvent
-        {
-            Kind = RelayEventKind.End,
-            ErrorCode = end.ErrorCode,
-            ErrorMessage = end.ErrorMessage,
-        });
-        _events.Writer.TryComplete();
-    }
+    public void OnEnd(ResponseEnd end) =>
+        Enqueue(new RelayEvent { Kind = RelayEventKind.End, ErrorCode = end.ErrorCode, ErrorMessage = end.ErrorMessage });
 
     /// <summary>Nothing was published for a while: tell the caller the path is alive.</summary>
-    public void RequestKeepAlive() => _events.Writer.TryWrite(KeepAliveMarker);
+    public void RequestKeepAlive() => Enqueue(KeepAliveMarker);
 
     /// <summary>Stops publishing; whatever is queued is dropped.</summary>
-    public void Drop() => _events.Writer.TryComplete(new OperationCanceledException());
-
-    private async Task PumpAsync()
+    public void Drop()
     {
-        var batch = new List<RelayEvent>(8);
-        try
+        Volatile.Write(ref _dropped, 1);
+        _events.Clear();
+    }
+
+    /// <summary>Called by the outbox before it drains, so an event arriving meanwhile schedules the sink again.</summary>
+    internal bool TrySchedule() => Interlocked.Exchange(ref _scheduled, 1) == 0;
+
+    internal void Unschedule() => Volatile.Write(ref _scheduled, 0);
+
+    /// <summary>Takes what is queued as one batch; null when there is nothing (or only a keepalive already covered).</summary>
+    internal RelayBatch? Take(out bool ended, out int bytes)
+    {
+        ended = false;
+        bytes = 0;
+        if (IsDropped)
         {
-            while (await _events.Reader.WaitToReadAsync())
+            ended = true;
+            return null;
+        }
+
+        List<RelayEvent>? events = null;
+        var keepAlive = false;
+        while (_events.TryPeek(out var next))
+        {
+            if (ReferenceEquals(next, KeepAliveMarker))
             {
-                var ended = false;
-                var keepAlive = false;
-                while (!ended && batch.Count < 64 && _events.Reader.TryRead(out var next))
-                {
-                    if (ReferenceEquals(next, KeepAliveMarker))
-                    {
-                        keepAlive = true;
-                        continue;
-                    }
+                _events.TryDequeue(out _);
+                keepAlive = true;
+                continue;
+            }
 
-                    Append(batch, next);
-                    ended = next.Kind == RelayEventKind.End;
-                }
+            if (bytes > MaxMergedBodyBytes * 4)
+            {
+                // Leave the rest for the next envelope; the outbox schedules this sink again.
+                break;
+            }
 
-                RelayBatch item;
-                if (batch.Count > 0)
-                {
-                    item = new RelayBatch { RequestId = RequestId, Sequence = _sequence++, Events = [.. batch] };
-                }
-                else if (keepAlive)
-                {
-                    item = new RelayBatch { RequestId = RequestId, Sequence = RelayBatch.KeepAliveSequence, Events = [] };
-                }
-                else
-                {
-                    continue;
-                }
-
-                if (!await PublishAsync(item))
-                {
-                    Connection.Cancel(RequestId);
-                    return;
-                }
-
-                batch.Clear();
-                if (ended)
-                {
-                    return;
-                }
+            _events.TryDequeue(out _);
+            events ??= new List<RelayEvent>(4);
+            Append(events, next);
+            bytes += next.Body?.Length ?? 64;
+            if (next.Kind == RelayEventKind.End)
+            {
+                ended = true;
+                Volatile.Write(ref _ended, 1);
+                break;
             }
         }
-        catch (OperationCanceledException)
+
+        if (events is not null)
         {
-            // Dropped because the caller's silo is gone.
+            return new RelayBatch { RequestId = RequestId, Sequence = _sequence++, Events = [.. events] };
         }
-        finally
+
+        return keepAlive ? new RelayBatch { RequestId = RequestId, Sequence = RelayBatch.KeepAliveSequence, Events = [] } : null;
+    }
+
+    internal bool HasPending => !_events.IsEmpty && !IsDropped;
+
+    internal void Published() => Volatile.Write(ref _lastPublish, Environment.TickCount64);
+
+    private void Enqueue(RelayEvent item)
+    {
+        if (IsDropped || Volatile.Read(ref _ended) == 1)
         {
-            _owner.Completed(this);
+            return;
         }
+
+        _events.Enqueue(item);
+        _outbox.Schedule(this);
     }
 
     private static void Append(List<RelayEvent> batch, RelayEvent next)
@@ -151,36 +155,4 @@ internal sealed partial class StreamRelaySink : IResponseSink
 
         batch.Add(next);
     }
-
-    private async Task<bool> PublishAsync(RelayBatch batch)
-    {
-        var deadline = Environment.TickCount64 + (long)_owner.Options.PublishRetryWindow.TotalMilliseconds;
-        var delay = 50;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await _stream.OnNextAsync(batch);
-                Volatile.Write(ref _lastPublish, Environment.TickCount64);
-                return true;
-            }
-            catch (Exception ex) when (Environment.TickCount64 < deadline)
-            {
-                LogPublishRetry(_owner.Logger, ex, RequestId, attempt);
-                await Task.Delay(delay);
-                delay = Math.Min(delay * 2, 1000);
-            }
-            catch (Exception ex)
-            {
-                LogPublishFailed(_owner.Logger, ex, RequestId, ReplyTo);
-                return false;
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Publishing response of request {RequestId} failed (attempt {Attempt}); retrying")]
-    private static partial void LogPublishRetry(ILogger logger, Exception exception, long requestId, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish the response of request {RequestId} to silo {Silo}; cancelling it")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, long requestId, SiloAddress silo);
 }

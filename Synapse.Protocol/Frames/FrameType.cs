@@ -23,4 +23,7 @@ public enum FrameType : byte
     // Both ways.
     Ping = 32,
     Pong = 33,
+
+    /// <summary>Several frames in one message: each a length (unsigned LEB128) and the frame's bytes.</summary>
+    Batch = 40,
 }

@@ -13,6 +13,8 @@ namespace Synapse.Protocol.Transport;
 public sealed class FramedConnection : IDisposable
 {
     private const int InitialReceiveBuffer = 16 * 1024;
+    private const int MaxBatchBytes = 64 * 1024;
+    private const int MaxBatchedFrameBytes = 16 * 1024;
 
     private readonly WebSocket _socket;
     private readonly FramedConnectionOptions _options;
@@ -184,27 +186,83 @@ public sealed class FramedConnection : IDisposable
             }
 
             Volatile.Write(ref _lastReceived, Environment.TickCount64);
-            switch (frame.Type)
+            if (frame.Type == FrameType.Batch)
             {
-                case FrameType.Ping:
-                    var stamp = FrameCodec.ReadPing(frame.Span);
-                    frame.Return();
-                    TrySend(FrameCodec.Ping(FrameType.Pong, stamp));
-                    break;
-                case FrameType.Pong:
-                    var sent = FrameCodec.ReadPing(frame.Span);
-                    frame.Return();
-                    Volatile.Write(ref _roundTripMs, Math.Max(0, Environment.TickCount64 - sent));
-                    break;
-                default:
-                    await onFrame(frame);
-                    break;
+                await DispatchBatchAsync(frame, onFrame);
             }
+            else
+            {
+                await DispatchAsync(frame, onFrame);
+            }
+        }
+    }
+
+    private async ValueTask DispatchAsync(Frame frame, Func<Frame, ValueTask> onFrame)
+    {
+        switch (frame.Type)
+        {
+            case FrameType.Ping:
+                var stamp = FrameCodec.ReadPing(frame.Span);
+                frame.Return();
+                TrySend(FrameCodec.Ping(FrameType.Pong, stamp));
+                break;
+            case FrameType.Pong:
+                var sent = FrameCodec.ReadPing(frame.Span);
+                frame.Return();
+                Volatile.Write(ref _roundTripMs, Math.Max(0, Environment.TickCount64 - sent));
+                break;
+            case FrameType.Batch:
+                frame.Return();
+                throw new FrameFormatException("a batch inside a batch");
+            default:
+                await onFrame(frame);
+                break;
+        }
+    }
+
+    /// <summary>Hands each frame of a batch on as if it had come alone (each in its own pooled buffer).</summary>
+    private async ValueTask DispatchBatchAsync(Frame batch, Func<Frame, ValueTask> onFrame)
+    {
+        var position = 1;
+        try
+        {
+            while (position < batch.Length)
+            {
+                var reader = new FrameReader(batch.Span, position);
+                var length = (int)reader.ReadVarUInt();
+                position = reader.Position;
+                if (length <= 0 || length > batch.Length - position)
+                {
+                    throw new FrameFormatException("a frame in a batch is truncated");
+                }
+
+                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                batch.Buffer.AsSpan(position, length).CopyTo(buffer);
+                position += length;
+                await DispatchAsync(new Frame(buffer, length), onFrame);
+            }
+        }
+        finally
+        {
+            batch.Return();
         }
     }
 
     private async ValueTask<Frame> ReceiveFrameAsync(CancellationToken token)
     {
+        // Wait for the next message without holding a buffer: an idle socket (most of them, most of the time)
+        // then costs no pooled memory.
+        var waited = await _socket.ReceiveAsync(Memory<byte>.Empty, token);
+        if (waited.MessageType == WebSocketMessageType.Close)
+        {
+            return default;
+        }
+
+        if (waited.EndOfMessage)
+        {
+            throw new FrameFormatException("empty message");
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
         var count = 0;
         try
@@ -265,10 +323,24 @@ public sealed class FramedConnection : IDisposable
 
     private async Task SendLoopAsync(CancellationToken token)
     {
+        var reader = _outbound.Reader;
         try
         {
-            await foreach (var frame in _outbound.Reader.ReadAllAsync(token))
+            while (await reader.WaitToReadAsync(token))
             {
+                if (!reader.TryRead(out var frame))
+                {
+                    continue;
+                }
+
+                // Frames that queued up while the last send was in flight go out as one message: one syscall
+                // for a response's head, body and end instead of three.
+                if (frame.Length <= MaxBatchedFrameBytes && reader.TryPeek(out var next) && next.Length <= MaxBatchedFrameBytes)
+                {
+                    await SendBatchAsync(frame, reader, token);
+                    continue;
+                }
+
                 try
                 {
                     await _socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, endOfMessage: true, token);
@@ -293,6 +365,47 @@ public sealed class FramedConnection : IDisposable
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
         {
             Abort(ConnectionClosedReason.TransportError, ex.Message);
+        }
+    }
+
+    private async Task SendBatchAsync(Frame first, ChannelReader<Frame> reader, CancellationToken token)
+    {
+        var limit = Math.Min(MaxBatchBytes, _options.MaxFrameBytes);
+        var batch = new FrameBuilder(FrameType.Batch, limit);
+        var taken = 0L;
+        try
+        {
+            var frame = first;
+            while (true)
+            {
+                batch.WriteVarUInt((uint)frame.Length);
+                batch.WriteBytes(frame.Span);
+                taken += frame.Length;
+                frame.Return();
+                if (batch.Length >= limit / 2
+                    || !reader.TryPeek(out var next)
+                    || next.Length > MaxBatchedFrameBytes
+                    || batch.Length + next.Length + 5 > limit
+                    || !reader.TryRead(out frame))
+                {
+                    break;
+                }
+            }
+
+            var message = batch.Build();
+            try
+            {
+                await _socket.SendAsync(message.Memory, WebSocketMessageType.Binary, endOfMessage: true, token);
+            }
+            finally
+            {
+                message.Return();
+            }
+        }
+        finally
+        {
+            batch.Dispose();
+            Interlocked.Add(ref _queuedBytes, -taken);
         }
     }
 
