@@ -84,6 +84,17 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
         await Expect(agentRow).ToContainTextAsync(model);
         await Expect(agentRow.Locator(".conn")).ToHaveCountAsync(1);
 
+        // A model folds away and opens again; the fold survives the next polls.
+        var toggle = page.Locator($"tr.model-row[data-model='{model}'] .toggle");
+        await toggle.ClickAsync();
+        await Expect(toggle).ToHaveAttributeAsync("aria-expanded", "false");
+        await Expect(instance).ToHaveCountAsync(0);
+        await page.WaitForResponseAsync(r => r.Url.EndsWith("/status", StringComparison.Ordinal));
+        await page.WaitForResponseAsync(r => r.Url.EndsWith("/status", StringComparison.Ordinal));
+        Assert.Equal(0, await instance.CountAsync());
+        await toggle.ClickAsync();
+        await Expect(instance).ToBeVisibleAsync();
+
         Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page was reloaded");
         Assert.True(await page.EvaluateAsync<bool>("() => window.__injected === undefined"), "an agent's name ran as markup");
         Assert.Equal(0, await page.Locator("main img").CountAsync());
