@@ -113,11 +113,11 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
         await Expect(instance.Locator("[data-field=inFlight]")).ToHaveTextAsync("0");
 
         using var client = Gateway.CreateClient();
-        using var first = await FailoverTests.StreamAsync(client, model, tokens: 200, delayMs: 50);
+        using var first = await FailoverTests.StreamAsync(client, model, tokens: 600, delayMs: 50);
         await Expect(instance.Locator("[data-field=inFlight]")).ToHaveTextAsync("1");
         await Expect(instance).ToHaveAttributeAsync("data-state", "ready");
 
-        using var second = await FailoverTests.StreamAsync(client, model, tokens: 200, delayMs: 50);
+        using var second = await FailoverTests.StreamAsync(client, model, tokens: 600, delayMs: 50);
         await Expect(instance.Locator("[data-field=inFlight]")).ToHaveTextAsync("2");
         await Expect(instance).ToHaveAttributeAsync("data-state", "full");
         await Expect(page.Locator("#summary-inflight")).Not.ToHaveTextAsync("0");
@@ -242,12 +242,12 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
             // llama: capacity 8 + 2, both instances full; qwen: 3 of 8 + 4.
             for (var i = 0; i < 10; i++)
             {
-                streams.Add(await FailoverTests.StreamAsync(client, llama, tokens: 400, delayMs: 50));
+                streams.Add(await FailoverTests.StreamAsync(client, llama, tokens: 1200, delayMs: 50));
             }
 
             for (var i = 0; i < 3; i++)
             {
-                streams.Add(await FailoverTests.StreamAsync(client, qwen, tokens: 400, delayMs: 50));
+                streams.Add(await FailoverTests.StreamAsync(client, qwen, tokens: 1200, delayMs: 50));
             }
         }
         catch
