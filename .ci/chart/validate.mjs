@@ -28,7 +28,8 @@ for (const doc of docs) {
 
 if (args.includes('--json')) {
   for (const p of problems) console.error(p);
-  process.stdout.write(JSON.stringify(objects, null, 2) + '\n');
+  // Wait until stdout took it all: exiting right after a large write to a pipe cuts it at 64 KiB.
+  await new Promise((resolve) => process.stdout.write(JSON.stringify(objects, null, 2) + '\n', resolve));
   process.exit(problems.length > 0 ? 1 : 0);
 }
 
