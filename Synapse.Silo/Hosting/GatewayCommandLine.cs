@@ -28,6 +28,7 @@ internal static class GatewayCommandLine
         new("--drain-timeout", "SYNAPSE_DRAIN_TIMEOUT", $"{G}:DrainTimeout", "Seconds to finish streams on shutdown (default: 30)", GatewayFlagKind.Seconds),
         new("--queue-timeout", "SYNAPSE_QUEUE_TIMEOUT", "Synapse:Balancing:QueueTimeout", "Seconds a request waits for a free instance (default: 30)", GatewayFlagKind.Seconds),
         new("--max-queue", "SYNAPSE_MAX_QUEUE", "Synapse:Balancing:MaxQueueLength", "Requests that may wait per model (default: 1000)", GatewayFlagKind.Count),
+        new("--idle-timeout", "SYNAPSE_IDLE_TIMEOUT", $"{G}:IdleTimeout", "Seconds a response may send nothing before it is ended (default: 300)", GatewayFlagKind.Seconds),
         new("--heartbeat-timeout", "SYNAPSE_HEARTBEAT_TIMEOUT", "Synapse:Agents:HeartbeatTimeout", "Seconds of agent silence before it is declared dead (default: 15)", GatewayFlagKind.Seconds),
         new("--redis", "SYNAPSE_REDIS", $"{C}:Redis", "Redis connection string for cluster membership (default: none, single localhost silo)", Secret: true),
         new("--silo-port", "SYNAPSE_SILO_PORT", $"{C}:SiloPort", "Orleans silo-to-silo port (default: 11111)", GatewayFlagKind.Port),

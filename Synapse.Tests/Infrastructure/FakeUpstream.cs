@@ -12,8 +12,8 @@ namespace Synapse.Tests.Infrastructure;
 
 /// <summary>
 /// A fake OpenAI-compatible LLM server on a real Kestrel port. It records what it received and lets each request
-/// steer it through headers (which pass through the gateway untouched):
-/// <c>X-Fake-Tokens</c>, <c>X-Fake-Delay-Ms</c>, <c>X-Fake-Status</c>, <c>X-Fake-Crash-After</c>, <c>X-Fake-Hang</c>.
+/// steer it through headers (which pass through the gateway untouched): <c>X-Fake-Tokens</c>, <c>X-Fake-Delay-Ms</c>,
+/// <c>X-Fake-Status</c>, <c>X-Fake-Crash-After</c>, <c>X-Fake-Stall-After</c>, <c>X-Fake-First-Delay-Ms</c>, <c>X-Fake-Hang</c>.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
@@ -21,6 +21,7 @@ public sealed class FakeUpstream : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private volatile JsonArray _models;
     private int _active;
+    private int _peakActive;
 
     private FakeUpstream(WebApplication app, string name, IEnumerable<string> models)
     {
@@ -43,6 +44,9 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     /// <summary>Requests currently being answered.</summary>
     public int Active => Volatile.Read(ref _active);
+
+    /// <summary>The most requests it was ever answering at once.</summary>
+    public int PeakActive => Volatile.Read(ref _peakActive);
 
     public static async Task<FakeUpstream> StartAsync(string name, params string[] models)
     {
@@ -147,7 +151,12 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     private async Task AnswerAsync(HttpContext context, bool chat)
     {
-        Interlocked.Increment(ref _active);
+        var now = Interlocked.Increment(ref _active);
+        int peak;
+        while (now > (peak = Volatile.Read(ref _peakActive)) && Interlocked.CompareExchange(ref _peakActive, now, peak) != peak)
+        {
+        }
+
         var (record, body) = await RecordAsync(context);
         try
         {
@@ -175,6 +184,8 @@ public sealed class FakeUpstream : IAsyncDisposable
             var tokens = int.TryParse(headers["X-Fake-Tokens"], out var n) ? n : 5;
             var delay = int.TryParse(headers["X-Fake-Delay-Ms"], out var d) ? d : 0;
             var crashAfter = int.TryParse(headers["X-Fake-Crash-After"], out var c) ? c : -1;
+            var stallAfter = int.TryParse(headers["X-Fake-Stall-After"], out var st) ? st : -1;
+            var firstDelay = int.TryParse(headers["X-Fake-First-Delay-Ms"], out var fd) ? fd : 0;
             var model = (string?)body?["model"] ?? "unknown";
             var stream = body?["stream"] is JsonValue s && s.TryGetValue(out bool isStream) && isStream;
             var includeUsage = body?["stream_options"]?["include_usage"] is JsonValue u && u.TryGetValue(out bool usage) && usage;
@@ -216,12 +227,24 @@ public sealed class FakeUpstream : IAsyncDisposable
             context.Response.Headers.CacheControl = "no-cache";
             context.Response.Headers["X-Fake-Instance"] = Name;
             await context.Response.StartAsync();
+            if (firstDelay > 0)
+            {
+                // StartAsync only queues the head; flushing sends it, as a real server does before a slow first token.
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(firstDelay, context.RequestAborted);
+            }
+
             for (var i = 0; i < tokens; i++)
             {
                 if (i == crashAfter)
                 {
                     context.Abort();
                     return;
+                }
+
+                if (i == stallAfter)
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
                 }
 
                 if (delay > 0)

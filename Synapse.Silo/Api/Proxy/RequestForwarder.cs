@@ -125,7 +125,11 @@ internal sealed partial class RequestForwarder(
                     return;
                 }
 
-                var pathBroke = first.Kind == ResponseEventKind.End && AgentErrorCodes.IsPathFailure(first.ErrorCode);
+                // An agent that says it is full is still winding down a request the gateway already released (the
+                // caller left, the idle timeout fired): it frees the slot within moments, so wait briefly and ask
+                // again rather than blame the instance.
+                var busy = first.Kind == ResponseEventKind.End && first.ErrorCode == AgentErrorCodes.Overloaded;
+                var pathBroke = busy || (first.Kind == ResponseEventKind.End && AgentErrorCodes.IsPathFailure(first.ErrorCode));
                 var retry = pathBroke
                     ? CanRetryPath()
                     : IsRetryableInstanceFailure(first) && instanceFailures + 1 < _options.MaxAttempts;
@@ -141,6 +145,10 @@ internal sealed partial class RequestForwarder(
                         pathFailures++;
                         ExcludePath(first.ErrorCode, lease, excludedConnections);
                         Release(model, lease.RequestId, LeaseOutcome.Unreachable());
+                        if (busy && !await BackOffAsync(pathFailures, cancellationToken))
+                        {
+                            return;
+                        }
                     }
                     else
                     {
@@ -278,6 +286,20 @@ internal sealed partial class RequestForwarder(
         if (code is AgentErrorCodes.AgentDisconnected or AgentErrorCodes.GatewayNodeLost)
         {
             excludedConnections.Add(lease.ConnectionId);
+        }
+    }
+
+    /// <summary>Waits a little longer on each attempt; false when the caller left meanwhile.</summary>
+    private static async Task<bool> BackOffAsync(int attempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(25 * attempt, 500)), cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
