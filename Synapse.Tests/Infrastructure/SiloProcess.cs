@@ -22,9 +22,10 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public Uri WsUrl => new($"ws://127.0.0.1:{HttpPort}/ws");
 
-    public static SiloProcess Start(string name, RedisServer redis, string clusterId, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="httpPort">The HTTP port to listen on; a restarted silo takes its old one, so agents find it again.</param>
+    public static SiloProcess Start(string name, RedisServer redis, string clusterId, IReadOnlyDictionary<string, string>? environment = null, int? httpPort = null)
     {
-        var http = FreePorts.Next();
+        var http = httpPort ?? FreePorts.Next();
         var env = new Dictionary<string, string>
         {
             ["Synapse__Agents__HeartbeatInterval"] = "00:00:01",
