@@ -170,6 +170,70 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         Assert.Equal(4, onB.Requests.Count);
     }
 
+    [Fact]
+    public async Task CallerThatStopsReading_OnOtherSilo_HoldsTheUpstreamBackAndOthersKeepTheirSpeed()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+
+        // ~15 MB whose caller on silo A never reads past the headers: every hop in between must hold back.
+        using var slowClient = cluster.A.CreateClient();
+        using var stuck = await FailoverTests.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
+        await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the unread stream reached the upstream");
+
+        using var client = cluster.A.CreateClient();
+        var elapsed = Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await FailoverTests.StreamAsync(client, model, tokens: 20, delayMs: 0);
+            var events = await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
+            Assert.Equal("[DONE]", events[^1]);
+        }
+
+        elapsed.Stop();
+        Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(10), $"20 streams took {elapsed.Elapsed.TotalSeconds:0.0} s beside an unread one");
+        var unread = upstream.Requests.Single(r => r.Tokens == 100_000);
+        Assert.False(unread.Completed, "the upstream of the unread stream is held back by flow control, not run to the end");
+    }
+
+    [Fact]
+    public async Task QueuedCallersOnBothSilos_AreServedInTheOrderTheyArrived()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => { o.Connections = 1; o.MaxConcurrency = 1; });
+        await TestAgent.WaitForModelAsync(cluster.A, model, 1);
+        using var onA = cluster.A.CreateClient();
+        using var onB = cluster.B.CreateClient();
+
+        // One slot, held for a few seconds; then six callers queue, alternating between the silos.
+        var busy = FailoverTests.PostRawAsync(onA, model, tokens: 30, delayMs: 100);
+        await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the only slot is taken");
+        var queued = new List<Task<HttpResponseMessage>>();
+        for (var i = 1; i <= 6; i++)
+        {
+            queued.Add(FailoverTests.PostRawAsync(i % 2 == 0 ? onA : onB, model, tokens: i, delayMs: 0));
+            var waiting = i;
+            await Eventually.UntilAsync(async () => (await cluster.A.SnapshotAsync(model)).Queued == waiting, TimeSpan.FromSeconds(5), $"caller {i} waits");
+        }
+
+        using (await busy)
+        {
+        }
+
+        foreach (var response in await Task.WhenAll(queued))
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        Assert.Equal([30, 1, 2, 3, 4, 5, 6], upstream.Requests.Select(r => r.Tokens));
+    }
+
     private static async Task<byte[]> Send(HttpClient client, string body, int tokens)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
