@@ -6,13 +6,7 @@ using Synapse.Client.Update;
 
 return await AgentCommandLine.InvokeAsync(args, async (options, level) =>
 {
-    using var loggers = LoggerFactory.Create(logging => logging
-        .SetMinimumLevel(level)
-        .AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        }));
+    using var loggers = new LoggerFactory([new LineLoggerProvider(Console.Out, TimeProvider.System)], new LoggerFilterOptions { MinLevel = level });
     using var telemetry = AgentTelemetryExport.StartIfConfigured(Environment.GetEnvironmentVariable);
     using var app = new AgentApp(options, loggers);
 
