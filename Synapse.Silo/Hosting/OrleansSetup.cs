@@ -56,6 +56,10 @@ internal static class OrleansSetup
             o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(30);
         });
 
+        // The directory cache's default of a million entries pre-allocates ~19 MB per silo; a gateway activates a few
+        // grains per model and per agent socket, so a tenth of that is still far more than it will hold.
+        silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = 100_000);
+
         silo.AddMemoryStreams(RelayStreams.ProviderName, streams =>
         {
             // Implicit subscriptions only: no pub-sub grain on the path and no subscription state a silo could lose.

@@ -13,6 +13,8 @@ namespace Synapse.Silo.Observability;
 /// </summary>
 internal static class TelemetrySetup
 {
+    private const int FrameworkCardinalityLimit = 200;
+
     public static void AddGatewayTelemetry(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
@@ -26,6 +28,13 @@ internal static class TelemetrySetup
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(GatewayMetrics.MeterName, "Microsoft.Orleans");
+
+                // Every metric stream pre-allocates its cardinality limit in points (2,000 by default, ~144 KB):
+                // across Orleans', Kestrel's and the runtime's ~170 instruments that is ~30 MB per silo. Their tags
+                // take a handful of values; only the gateway's own metrics, tagged by model, keep the default.
+                metrics.AddView(instrument => instrument.Meter.Name == GatewayMetrics.MeterName
+                    ? null
+                    : new MetricStreamConfiguration { CardinalityLimit = FrameworkCardinalityLimit });
                 metrics.AddAspNetCoreInstrumentation();
                 metrics.AddRuntimeInstrumentation();
                 metrics.AddPrometheusExporter();
