@@ -59,7 +59,8 @@ public static partial class GatewayHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = gateway.DrainTimeout + TimeSpan.FromSeconds(20));
 
         var kubernetes = KubernetesEnvironment.Detect(Environment.GetEnvironmentVariable);
-        builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, relay, kubernetes));
+        var tracing = TelemetrySetup.IsTracingEnabled(builder.Configuration);
+        builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, relay, kubernetes, tracing));
 
         var services = builder.Services;
         services.AddSingleton<GatewayState>();
@@ -70,6 +71,7 @@ public static partial class GatewayHost
         services.AddSingleton<RemoteResponseTable>();
         services.AddSingleton<IRelayInbox>(sp => sp.GetRequiredService<RemoteResponseTable>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
+        services.AddSingleton<GrainReferences>();
         services.AddSingleton<UpstreamConnector>();
         services.AddSingleton<RequestForwarder>();
         services.AddSingleton<ApiKeyValidator>();

@@ -11,7 +11,7 @@ namespace Synapse.Silo.Hosting;
 /// <summary>How the co-hosted silo joins its cluster and carries responses between silos.</summary>
 internal static class OrleansSetup
 {
-    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, RelayOptions relay, KubernetesEnvironment? kubernetes)
+    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, RelayOptions relay, KubernetesEnvironment? kubernetes, bool tracing)
     {
         if (kubernetes is not null)
         {
@@ -74,8 +74,12 @@ internal static class OrleansSetup
 
         silo.AddSynapseGrains();
 
-        // Trace context crosses grain calls, so one request is one trace across silos.
-        silo.AddActivityPropagation();
+        // Trace context crosses grain calls, so one request is one trace across silos. Only when spans are recorded:
+        // the grain call filters cost a few percent of every request even with nobody listening.
+        if (tracing)
+        {
+            silo.AddActivityPropagation();
+        }
     }
 
     private static IPAddress AdvertisedAddress(ClusterSettings cluster)

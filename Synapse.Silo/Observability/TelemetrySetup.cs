@@ -18,8 +18,8 @@ internal static class TelemetrySetup
     public static void AddGatewayTelemetry(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var tracing = otlp || configuration.GetValue("Synapse:Telemetry:Tracing", false);
+        var otlp = IsOtlpConfigured(configuration);
+        var tracing = IsTracingEnabled(configuration);
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : "synapse-gateway";
 
         builder.Services.AddSingleton<GatewayMetrics>();
@@ -69,6 +69,13 @@ internal static class TelemetrySetup
         // Every log line written during a request carries its trace and span ids.
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
     }
+
+    /// <summary>Whether spans are recorded: with an OTLP endpoint, or when asked for (in-process exporters, tests).</summary>
+    public static bool IsTracingEnabled(IConfiguration configuration) =>
+        IsOtlpConfigured(configuration) || configuration.GetValue("Synapse:Telemetry:Tracing", false);
+
+    private static bool IsOtlpConfigured(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     private static bool IsHousekeeping(PathString path) =>
         path.StartsWithSegments("/metrics") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/status");

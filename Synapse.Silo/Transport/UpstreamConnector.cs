@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
 using Synapse.Grains.Models;
 using Synapse.Protocol.Messages;
+using Synapse.Silo.Cluster;
 using Synapse.Silo.Agents;
 
 namespace Synapse.Silo.Transport;
@@ -13,7 +14,7 @@ namespace Synapse.Silo.Transport;
 internal sealed partial class UpstreamConnector(
     AgentSessionRegistry sessions,
     RemoteResponseTable remoteResponses,
-    IGrainFactory grains,
+    GrainReferences grains,
     ILocalSiloDetails silo,
     IOptions<AgentSessionOptions> options,
     ILogger<UpstreamConnector> logger)
@@ -43,7 +44,7 @@ internal sealed partial class UpstreamConnector(
         }
 
         remoteResponses.Register(channel, lease.Silo);
-        var connection = grains.GetGrain<IAgentConnectionGrain>(lease.ConnectionId);
+        var connection = grains.Connection(lease.ConnectionId);
         SendResult result;
         try
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Synapse.Grains.Models;
 using Synapse.Protocol.Messages;
+using Synapse.Silo.Cluster;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Observability;
@@ -15,7 +16,7 @@ namespace Synapse.Silo.Api.Proxy;
 /// the caller there is no retry; failures become error events instead. Every lease is released exactly once.
 /// </summary>
 internal sealed partial class RequestForwarder(
-    IGrainFactory grains,
+    GrainReferences grains,
     UpstreamConnector connector,
     RemoteResponseTable remoteResponses,
     ILocalSiloDetails silo,
@@ -37,7 +38,7 @@ internal sealed partial class RequestForwarder(
     public async Task ForwardAsync(HttpContext context, ForwardedRequest request, RequestTelemetry telemetry)
     {
         var cancellationToken = context.RequestAborted;
-        var model = grains.GetGrain<IModelGrain>(request.Model);
+        var model = grains.Model(request.Model);
         var excluded = new List<string>();
         var excludedConnections = new List<string>();
         (string Code, string? Detail)? lastFailure = null;
