@@ -179,7 +179,9 @@ internal sealed partial class GatewayConnection
 
                 _welcomedAt = Environment.TickCount64;
                 _connectionOptions.HeartbeatTimeout = TimeSpan.FromMilliseconds(Math.Max(1000, Welcome.HeartbeatTimeoutMs));
-                _connectionOptions.MaxFrameBytes = Math.Max(64 * 1024, Welcome.MaxFrameBytes);
+                // Never beyond what a gateway can be configured to (64 MiB): a broken or hostile one would otherwise
+                // make this agent buffer a message of any size it cares to send.
+                _connectionOptions.MaxFrameBytes = Math.Clamp(Welcome.MaxFrameBytes, 64 * 1024, 64 * 1024 * 1024);
                 LogWelcomed(_logger, Url, Welcome.ServerVersion, Welcome.SiloId, Welcome.SiloCount);
                 Welcomed?.Invoke(this);
 

@@ -89,6 +89,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         }
         else
         {
+            // Nobody serves this model, nor did lately: there is nothing here worth keeping, and a caller naming
+            // random models must not leave an activation behind for each of them until the collection age. (A
+            // registration racing with this is rebuilt from the silos by the next activation.)
+            if (_instances.Count == 0 && _leases.Count == 0 && _queue.Count == 0)
+            {
+                DeactivateOnIdle();
+            }
+
             return AcquireResult.Of(AcquireStatus.UnknownModel);
         }
 

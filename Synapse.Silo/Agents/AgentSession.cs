@@ -6,6 +6,7 @@ using Synapse.Protocol;
 using Synapse.Protocol.Frames;
 using Synapse.Protocol.Messages;
 using Synapse.Protocol.Transport;
+using Synapse.Silo.Api.Errors;
 
 namespace Synapse.Silo.Agents;
 
@@ -270,6 +271,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                 if (bodyRequest.AddOutstanding(count) > _services.Options.InitialWindowBytes + (long)_services.Options.MaxFrameBytes)
                 {
                     frame.Return();
+                    LogWindowExceeded(_services.Logger, AgentId, bodyId);
                     FailRequest(bodyId, AgentErrorCodes.UpstreamError, "the agent sent more than its flow-control window");
                     break;
                 }
@@ -337,7 +339,8 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         var rejection = HelloValidator.Validate(hello, _services.Options, _downloadUrl);
         if (rejection is not null)
         {
-            LogRejected(_services.Logger, _remoteAddress, hello.AgentId, rejection.Code, rejection.Reason);
+            // Whatever the agent claimed (its id, its version in the reason) is logged sanitized: no forged lines.
+            LogRejected(_services.Logger, _remoteAddress, OpenAIError.Sanitize(hello.AgentId), rejection.Code, OpenAIError.Sanitize(rejection.Reason));
             _connection.TrySend(FrameCodec.Json(FrameType.Reject, rejection, ProtocolJsonContext.Default.RejectMessage));
             _connection.Complete(WebSocketCloseStatus.PolicyViolation, rejection.Code);
             return;
@@ -497,7 +500,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
         if (previous == Active)
         {
-            LogDisconnected(_services.Logger, AgentId, _hello?.Name, _connection.ClosedReason, _connection.CloseDescription);
+            LogDisconnected(_services.Logger, AgentId, _hello?.Name, _connection.ClosedReason, OpenAIError.Sanitize(_connection.CloseDescription));
             await _refresh.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await _registrationLock.WaitAsync();
             try
@@ -517,7 +520,8 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         }
         else
         {
-            LogHandshakeFailed(_services.Logger, _remoteAddress, _connection.ClosedReason, _connection.CloseDescription);
+            // The description may be the peer's own close reason.
+            LogHandshakeFailed(_services.Logger, _remoteAddress, _connection.ClosedReason, OpenAIError.Sanitize(_connection.CloseDescription));
         }
     }
 }

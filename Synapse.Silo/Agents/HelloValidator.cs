@@ -33,6 +33,7 @@ internal static class HelloValidator
         var problem = CheckAgentId(hello.AgentId)
             ?? CheckText(hello.Name, "name")
             ?? CheckText(hello.Hostname, "hostname")
+            ?? CheckText(hello.ProductVersion, "product version")
             ?? (hello.Capacity is < 1 or > MaxCapacity ? $"capacity must be between 1 and {MaxCapacity}" : null)
             ?? CheckModels(hello.Models);
         return problem is null ? null : Invalid(problem);

@@ -68,7 +68,8 @@ internal static partial class GatewayEndpoints
 
     private static Task ApiKeyGateAsync(HttpContext context, RequestDelegate next)
     {
-        if (context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+        // Routing matches paths case-insensitively, so the gate must too: /V1/chat/completions reaches the same endpoint.
+        if (context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
             && !context.RequestServices.GetRequiredService<ApiKeyValidator>().IsApiCaller(context.Request))
         {
             return OpenAIError.Unauthorized(context);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
 using Synapse.Grains.Relay;
@@ -52,7 +53,18 @@ public static partial class GatewayHost
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+
+            // Out-of-range values make Kestrel throw here; they are left out so that validation reports them instead.
+            if (gateway.RequestHeadersTimeout > TimeSpan.Zero)
+            {
+                kestrel.Limits.RequestHeadersTimeout = gateway.RequestHeadersTimeout;
+            }
+
+            if (gateway.MinRequestBodyBytesPerSecond > 0 && gateway.RequestBodyGracePeriod > TimeSpan.FromSeconds(1))
+            {
+                kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(gateway.MinRequestBodyBytesPerSecond, gateway.RequestBodyGracePeriod);
+            }
+
             kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             kestrel.Limits.MaxRequestLineSize = 16 * 1024;
         });
@@ -156,6 +168,10 @@ public static partial class GatewayHost
             .Validate(o => o.MaxRequestBodyBytes is > 0 and <= 1L << 31, "--max-request-body must be between 1 byte and 2 GiB.")
             .Validate(o => o.MaxAttempts is >= 1 and <= 10, "Synapse:Gateway:MaxAttempts must be 1-10.")
             .Validate(o => o.DrainTimeout >= TimeSpan.Zero, "--drain-timeout must not be negative.")
+            .Validate(o => o.RequestHeadersTimeout > TimeSpan.Zero, "Synapse:Gateway:RequestHeadersTimeout must be positive.")
+            .Validate(
+                o => o.MinRequestBodyBytesPerSecond > 0 && o.RequestBodyGracePeriod > TimeSpan.FromSeconds(1),
+                "Synapse:Gateway:MinRequestBodyBytesPerSecond must be positive and RequestBodyGracePeriod more than 1 s.")
             .ValidateOnStart();
         services.AddOptions<ClusterSettings>()
             .BindConfiguration(ClusterSettings.SectionName)

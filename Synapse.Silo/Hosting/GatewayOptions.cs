@@ -21,6 +21,21 @@ public sealed class GatewayOptions
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Time a caller has to send its request line and headers. A client trickling them (slowloris) is disconnected
+    /// after it instead of holding a connection open for ever.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Slowest request body accepted, in bytes per second once <see cref="RequestBodyGracePeriod"/> has passed: a
+    /// caller that stalls or trickles its body (or a chunked body that never ends) gets 408. Kestrel's defaults.
+    /// </summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>How long a request body may start slowly before <see cref="MinRequestBodyBytesPerSecond"/> applies (more than 1 s).</summary>
+    public TimeSpan RequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Instances tried per request when they fail before answering.</summary>
     public int MaxAttempts { get; set; } = 3;
 

@@ -13,7 +13,7 @@ public sealed class RawAgent : IAsyncDisposable
 
     public ClientWebSocket Socket { get; }
 
-    public static async Task<RawAgent> ConnectAsync(Uri url, string? key = null, Action<ClientWebSocketOptions>? configure = null)
+    public static async Task<RawAgent> ConnectAsync(Uri url, string? key = null, Action<ClientWebSocketOptions>? configure = null, HttpMessageInvoker? invoker = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -24,7 +24,7 @@ public sealed class RawAgent : IAsyncDisposable
         }
 
         configure?.Invoke(socket.Options);
-        await socket.ConnectAsync(url, CancellationToken.None);
+        await socket.ConnectAsync(url, invoker, CancellationToken.None);
         return new RawAgent(socket);
     }
 
@@ -90,7 +90,7 @@ public sealed class RawAgent : IAsyncDisposable
         throw new TimeoutException($"no {type} frame within {timeout}");
     }
 
-    /// <summary>Reads until the gateway closes the socket; returns the close status.</summary>
+    /// <summary>Reads until the gateway closes the socket, and answers its close as an agent would; returns the close status.</summary>
     public async Task<WebSocketCloseStatus?> WaitForCloseAsync(TimeSpan timeout)
     {
         try
@@ -102,6 +102,18 @@ public sealed class RawAgent : IAsyncDisposable
         catch (WebSocketException)
         {
             return null;
+        }
+
+        // Without the answer the gateway waits out its close timeout before it lets go of the socket.
+        if (Socket.State == WebSocketState.CloseReceived)
+        {
+            try
+            {
+                await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+            }
         }
 
         return Socket.CloseStatus;

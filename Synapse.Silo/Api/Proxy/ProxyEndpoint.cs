@@ -12,7 +12,7 @@ namespace Synapse.Silo.Api.Proxy;
 /// <c>POST /v1/*</c>: any OpenAI-style call whose body names a <c>model</c> (chat, completions, embeddings,
 /// responses, rerank, audio...) is forwarded, path and query intact, to an instance serving that model.
 /// </summary>
-internal static class ProxyEndpoint
+internal static partial class ProxyEndpoint
 {
     /// <summary>Paths that exist but only for POST, so other methods get 405 rather than 404.</summary>
     private static readonly string[] PostOnly =
@@ -27,6 +27,13 @@ internal static class ProxyEndpoint
         if (path == "models" || path.StartsWith("models/", StringComparison.Ordinal))
         {
             await OpenAIError.MethodNotAllowed(context, "GET");
+            return;
+        }
+
+        if (IsAmbiguousPath(context.Request.Path.Value))
+        {
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_path",
+                "The path contains an encoded slash, an encoded dot or a backslash; send it with plain slashes.");
             return;
         }
 
@@ -47,12 +54,15 @@ internal static class ProxyEndpoint
             switch (read.Status)
             {
                 case BodyReadStatus.TooLarge:
-                    await OpenAIError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, OpenAIError.InvalidRequest, "request_too_large",
+                    await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large",
                         $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes.");
                     return;
                 case BodyReadStatus.Malformed:
-                    await OpenAIError.WriteAsync(context, StatusCodes.Status400BadRequest, OpenAIError.InvalidRequest, "invalid_body",
-                        "The request body could not be read.");
+                    await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_body", "The request body could not be read.");
+                    return;
+                case BodyReadStatus.TooSlow:
+                    await RefuseAsync(context, StatusCodes.Status408RequestTimeout, "request_timeout",
+                        "The request body arrived too slowly; send it at once.");
                     return;
                 case BodyReadStatus.CallerGone:
                     return;
@@ -62,7 +72,7 @@ internal static class ProxyEndpoint
             var model = await ModelNameReader.ReadAsync(body.Memory, context.Request.ContentType);
             if (!model.IsFound)
             {
-                await OpenAIError.WriteAsync(context, model.Status, OpenAIError.InvalidRequest, model.Code, model.Message);
+                await RefuseAsync(context, model.Status, model.Code, model.Message);
                 return;
             }
 
@@ -95,6 +105,33 @@ internal static class ProxyEndpoint
             state.RequestEnded();
         }
     }
+
+    /// <summary>
+    /// A request the gateway refuses itself (its body, its model, its path): answered in OpenAI's shape and logged with
+    /// the code only, so an operator sees the abuse but never the body, a prompt or a key.
+    /// </summary>
+    private static Task RefuseAsync(HttpContext context, int status, string code, string message)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyEndpoint));
+        LogRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value),
+            $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}", status, code);
+        return OpenAIError.WriteAsync(context, status, OpenAIError.InvalidRequest, code, message);
+    }
+
+    /// <summary>
+    /// Kestrel decodes the path and resolves its dot segments, but leaves <c>%2F</c> encoded and decodes <c>%5C</c> to
+    /// a backslash; a double-encoded dot survives as <c>%2E</c>. An LLM server (or a proxy before it) that decodes
+    /// again could read any of them as a separator and resolve <c>..</c> out of <c>/v1</c>. No OpenAI path needs them.
+    /// </summary>
+    private static bool IsAmbiguousPath(string? path) =>
+        path is not null
+        && (path.Contains('\\', StringComparison.Ordinal)
+            || path.Contains("%2F", StringComparison.OrdinalIgnoreCase)
+            || path.Contains("%5C", StringComparison.OrdinalIgnoreCase)
+            || path.Contains("%2E", StringComparison.OrdinalIgnoreCase));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused {Method} {Path} from {Remote}: {Status} {Code}")]
+    private static partial void LogRefused(ILogger logger, string method, string path, string remote, int status, string code);
 
     /// <summary>Any other method on <c>/v1/*</c>.</summary>
     public static Task OtherMethodAsync(HttpContext context)

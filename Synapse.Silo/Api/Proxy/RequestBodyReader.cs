@@ -71,12 +71,24 @@ internal static class RequestBodyReader
         catch (BadHttpRequestException ex)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? BodyReadResult.TooLarge : BodyReadResult.Malformed;
+            // Kestrel says 408 when the body came slower than the minimum data rate (stalled or trickled): the
+            // request was not malformed, the caller was too slow.
+            return ex.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => BodyReadResult.TooLarge,
+                StatusCodes.Status408RequestTimeout => BodyReadResult.TooSlow,
+                _ => BodyReadResult.Malformed,
+            };
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return BodyReadResult.CallerGone;
+
+            // Kestrel also throws a bare IOException for framing it refuses (a chunk size that overflows) while the
+            // caller is still there: that one gets an answer, not silence (which would go out as an empty 200).
+            return ex is OperationCanceledException || context.RequestAborted.IsCancellationRequested
+                ? BodyReadResult.CallerGone
+                : BodyReadResult.Malformed;
         }
     }
 }
@@ -86,6 +98,7 @@ internal enum BodyReadStatus
     Ok,
     TooLarge,
     Malformed,
+    TooSlow,
     CallerGone,
 }
 
@@ -94,6 +107,8 @@ internal readonly record struct BodyReadResult(PooledBody? Body, BodyReadStatus 
     public static BodyReadResult TooLarge => new(null, BodyReadStatus.TooLarge);
 
     public static BodyReadResult Malformed => new(null, BodyReadStatus.Malformed);
+
+    public static BodyReadResult TooSlow => new(null, BodyReadStatus.TooSlow);
 
     public static BodyReadResult CallerGone => new(null, BodyReadStatus.CallerGone);
 }
