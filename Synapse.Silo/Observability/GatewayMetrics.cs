@@ -23,7 +23,7 @@ public sealed class GatewayMetrics
         TokenUsage = meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Tokens per request, as the upstream reported them in usage.",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144] });
         Requests = meter.CreateCounter<long>("synapse.requests", "{request}", "API requests by model, route and status.");
-        InFlight = meter.CreateUpDownCounter<long>("synapse.requests.in_flight", "{request}", "API requests being served by this silo, by model.");
+        InFlight = meter.CreateUpDownCounter<long>("synapse.requests.in_flight", "{request}", "API requests this silo has on an instance, by model (waiting ones are in the queue length).");
         Retries = meter.CreateCounter<long>("synapse.retries", "{retry}", "Requests moved to another instance or path before answering, by reason.");
         CrossSilo = meter.CreateCounter<long>("synapse.cross_silo.requests", "{request}", "Requests whose agent socket was on another silo.");
         QueueWait = meter.CreateHistogram<double>("synapse.queue.wait", "s", "Time requests waited for a free instance.");

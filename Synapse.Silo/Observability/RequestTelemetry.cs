@@ -3,19 +3,31 @@ using System.Diagnostics;
 namespace Synapse.Silo.Observability;
 
 /// <summary>What one proxied call recorded on its way, turned into metrics when it ends.</summary>
-internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, string route)
+internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, string path)
 {
+    /// <summary>OpenAI-style routes kept as metric tags; any other path is one tag, as callers choose paths.</summary>
+    private static readonly HashSet<string> KnownRoutes = new(StringComparer.Ordinal)
+    {
+        "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/moderations",
+        "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/audio/speech", "/v1/images/generations",
+        "/v1/rerank", "/v1/score", "/v1/tokenize", "/v1/detokenize",
+    };
+
     private readonly long _started = Stopwatch.GetTimestamp();
     private double _firstByteSeconds = -1;
     private long _inputTokens = -1;
     private long _outputTokens = -1;
+    private bool _serving;
 
-    public string Model { get; } = model;
+    /// <summary>The metric tag for names no instance serves: callers choose model names, dashboards should not.</summary>
+    public const string UnknownModel = "_unknown";
 
-    public string Route { get; } = route;
+    public string Model { get; private set; } = model;
+
+    public string Route { get; } = KnownRoutes.TryGetValue(path, out var known) ? known : "/v1/*";
 
     /// <summary>The GenAI operation name for the route.</summary>
-    public string Operation { get; } = route switch
+    public string Operation { get; } = path switch
     {
         "/v1/chat/completions" or "/v1/responses" => "chat",
         "/v1/completions" => "text_completion",
@@ -37,6 +49,19 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, str
             _firstByteSeconds = Stopwatch.GetElapsedTime(_started).TotalSeconds;
         }
     }
+
+    /// <summary>An instance took the call (counted once, however many retries follow).</summary>
+    public void Serving()
+    {
+        if (!_serving)
+        {
+            _serving = true;
+            metrics.InFlight.Add(1, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+        }
+    }
+
+    /// <summary>The model turned out to be served nowhere: record it under one tag, not the caller's name.</summary>
+    public void ModelUnknown() => Model = UnknownModel;
 
     public void Retried(string reason)
     {
@@ -60,6 +85,11 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, str
 
     public void Complete(int status)
     {
+        if (_serving)
+        {
+            metrics.InFlight.Add(-1, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+        }
+
         var errorType = FailedWith ?? (status >= 400 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
         var tags = new TagList
         {

@@ -140,6 +140,19 @@ public sealed class TelemetryTests(TelemetryFixture fixture) : IClassFixture<Tel
         Assert.Contains("synapse_agent_in_flight", scrape, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_ModelServedNowhere_IsCountedUnderOneTagNotTheCallersName()
+    {
+        var invented = "invented-" + Guid.NewGuid().ToString("N");
+        using var client = Gateway.CreateClient();
+
+        Assert.Equal(HttpStatusCode.NotFound, await FailoverTests.PostAsync(client, invented));
+
+        var scrape = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.True(!scrape.Contains(invented, StringComparison.Ordinal), string.Join("\n", scrape.Split('\n').Where(l => l.Contains(invented, StringComparison.Ordinal)).Take(5)));
+        Assert.Contains("gen_ai_request_model=\"_unknown\"", scrape, StringComparison.Ordinal);
+    }
+
     private static Activity[] Snapshot(List<Activity> spans)
     {
         lock (spans)

@@ -88,15 +88,12 @@ internal static partial class ProxyEndpoint
                 HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
                 body.Memory,
                 Activity.Current?.Id);
-            var inFlight = new KeyValuePair<string, object?>("gen_ai.request.model", telemetry.Model);
-            metrics.InFlight.Add(1, inFlight);
             try
             {
                 await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request, telemetry);
             }
             finally
             {
-                metrics.InFlight.Add(-1, inFlight);
                 telemetry.Complete(context.Response.StatusCode);
             }
         }

@@ -68,12 +68,18 @@ internal sealed partial class RequestForwarder(
 
             if (acquired.Status != AcquireStatus.Granted)
             {
+                if (acquired.Status == AcquireStatus.UnknownModel && lastInstanceFailure is null)
+                {
+                    telemetry.ModelUnknown();
+                }
+
                 await WriteUnavailableAsync(context, request.Model, acquired, lastInstanceFailure);
                 return;
             }
 
             var lease = acquired.Lease!;
             telemetry.Queued(acquired.Queued);
+            telemetry.Serving();
             var started = Stopwatch.GetTimestamp();
             UpstreamCall? call;
             try
