@@ -26,6 +26,22 @@ public sealed class RelayOptions
     /// </summary>
     public TimeSpan AcceptTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// The accept timeout for a while after the cluster's membership changed: stream queues are moving between
+    /// silos then, and a response published into one that is changing hands may never arrive. Retrying sooner
+    /// costs little (nothing reached the caller) and keeps the error window after a silo dies short.
+    /// </summary>
+    public TimeSpan SettlingAcceptTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The stall timeout while the cluster settles: a response that was flowing through a queue lost with a silo
+    /// fails after two missed keepalives rather than four, so its caller learns it sooner.
+    /// </summary>
+    public TimeSpan SettlingStallTimeout { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>How long after a membership change the settling timeouts apply.</summary>
+    public TimeSpan SettlingPeriod { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>An inbox shard whose path failed is avoided for new requests for this long.</summary>
     public TimeSpan SuspectShardPeriod { get; set; } = TimeSpan.FromSeconds(30);
 

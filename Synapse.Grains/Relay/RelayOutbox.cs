@@ -139,7 +139,7 @@ internal sealed partial class RelayOutbox : IDisposable
             {
                 LogPublishRetry(_owner.Logger, ex, ReplyTo, attempt);
                 await Task.Delay(delay);
-                delay = Math.Min(delay * 2, 1000);
+                delay = Math.Min(delay * 2, 250);
             }
             catch (Exception ex)
             {

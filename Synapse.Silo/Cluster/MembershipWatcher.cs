@@ -5,7 +5,8 @@ namespace Synapse.Silo.Cluster;
 
 /// <summary>
 /// Acts on silos declared dead: answers that were on their way from them fail at once (the caller sees an error,
-/// not a hang), and answers this silo was sending to them stop (the agent frees the upstream).
+/// not a hang), and answers this silo was sending to them stop (the agent frees the upstream). Any change of the
+/// active silos starts a settling period in which silent cross-silo paths are given up sooner.
 /// </summary>
 internal sealed partial class MembershipWatcher(
     IClusterMembershipService membership,
@@ -16,10 +17,19 @@ internal sealed partial class MembershipWatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var dead = new HashSet<SiloAddress>();
+        HashSet<SiloAddress>? active = null;
         try
         {
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
             {
+                var now = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToHashSet();
+                if (active is not null && !active.SetEquals(now))
+                {
+                    // A silo came or went: stream queues move to their new owners over the next moments.
+                    remoteResponses.ClusterChanged();
+                }
+
+                active = now;
                 foreach (var member in snapshot.Members.Values)
                 {
                     if (member.Status != SiloStatus.Dead || !dead.Add(member.SiloAddress))

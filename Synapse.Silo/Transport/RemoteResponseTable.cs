@@ -15,6 +15,7 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
 {
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
     private readonly long[] _suspectUntil = new long[RelayStreams.InboxShards];
+    private long _settlingUntil;
 
     public int Count => _entries.Count;
 
@@ -102,8 +103,10 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
     public int FailStalled()
     {
         var now = Environment.TickCount64;
-        var stallLimit = now - (long)options.Value.StallTimeout.TotalMilliseconds;
-        var acceptLimit = now - (long)options.Value.AcceptTimeout.TotalMilliseconds;
+        var settling = now < Volatile.Read(ref _settlingUntil);
+        var relay = options.Value;
+        var stallLimit = now - (long)(settling ? relay.SettlingStallTimeout : relay.StallTimeout).TotalMilliseconds;
+        var acceptLimit = now - (long)(settling ? relay.SettlingAcceptTimeout : relay.AcceptTimeout).TotalMilliseconds;
         var failed = 0;
         foreach (var entry in _entries.Values)
         {
@@ -120,6 +123,10 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
 
         return failed;
     }
+
+    /// <summary>Membership changed: stream queues are changing hands, so give up on silent paths sooner for a while.</summary>
+    public void ClusterChanged() =>
+        Volatile.Write(ref _settlingUntil, Environment.TickCount64 + (long)options.Value.SettlingPeriod.TotalMilliseconds);
 
     private void Suspect(long requestId) =>
         Volatile.Write(ref _suspectUntil[RelayStreams.ShardOf(requestId)], Environment.TickCount64 + (long)options.Value.SuspectShardPeriod.TotalMilliseconds);
@@ -143,7 +150,7 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
                     channel.OnBody(body);
                     break;
                 case RelayEventKind.End:
-                    channel.Fail(item.ErrorCode, item.ErrorMessage);
+                    channel.OnEnd(item.ErrorCode, item.ErrorMessage);
                     break;
             }
         }

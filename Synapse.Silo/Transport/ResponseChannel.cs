@@ -13,13 +13,20 @@ internal sealed class ResponseChannel : IResponseSink, IDisposable
 {
     private readonly Channel<ResponseEvent> _events = Channel.CreateUnbounded<ResponseEvent>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
+    private const int Open = 0;
+    private const int EndedByAgent = 1;
+    private const int EndedHere = 2;
+
     private int _ended;
 
     public ResponseChannel(long requestId) => RequestId = requestId;
 
     public long RequestId { get; }
 
-    public bool HasEnded => Volatile.Read(ref _ended) == 1;
+    public bool HasEnded => Volatile.Read(ref _ended) != Open;
+
+    /// <summary>The agent itself ended the request (done, or failed on its side): nothing is left running there.</summary>
+    public bool AgentFinished => Volatile.Read(ref _ended) == EndedByAgent;
 
     public ValueTask<ResponseEvent> ReadAsync(CancellationToken cancellationToken) => _events.Reader.ReadAsync(cancellationToken);
 
@@ -39,21 +46,17 @@ internal sealed class ResponseChannel : IResponseSink, IDisposable
 
     public void OnBody(byte[] body) => Write(ResponseEvent.ForBody(body, 0, body.Length, pooled: false));
 
-    public void OnEnd(ResponseEnd end) => Fail(end.ErrorCode, end.ErrorMessage);
+    public void OnEnd(ResponseEnd end) => End(end.ErrorCode, end.ErrorMessage, EndedByAgent);
 
-    /// <summary>Ends the response; a null code means success. Later events are dropped.</summary>
-    public void Fail(string? errorCode, string? message)
-    {
-        if (Interlocked.Exchange(ref _ended, 1) == 0)
-        {
-            _events.Writer.TryWrite(ResponseEvent.ForEnd(errorCode, message));
-            _events.Writer.TryComplete();
-        }
-    }
+    /// <summary>The agent's own end, relayed from the socket's silo; a null code means success.</summary>
+    public void OnEnd(string? errorCode, string? message) => End(errorCode, message, EndedByAgent);
+
+    /// <summary>Ends the response from this side (the path to the agent broke); the agent may still be working.</summary>
+    public void Fail(string? errorCode, string? message) => End(errorCode, message, EndedHere);
 
     public void Dispose()
     {
-        Interlocked.Exchange(ref _ended, 1);
+        Interlocked.CompareExchange(ref _ended, EndedHere, Open);
         _events.Writer.TryComplete();
         while (_events.Reader.TryRead(out var item))
         {
@@ -61,9 +64,19 @@ internal sealed class ResponseChannel : IResponseSink, IDisposable
         }
     }
 
+    /// <summary>Exactly one end event; later events are dropped.</summary>
+    private void End(string? errorCode, string? message, int how)
+    {
+        if (Interlocked.CompareExchange(ref _ended, how, Open) == Open)
+        {
+            _events.Writer.TryWrite(ResponseEvent.ForEnd(errorCode, message));
+            _events.Writer.TryComplete();
+        }
+    }
+
     private bool Write(ResponseEvent item)
     {
-        if (Volatile.Read(ref _ended) == 1 || !_events.Writer.TryWrite(item))
+        if (Volatile.Read(ref _ended) != Open || !_events.Writer.TryWrite(item))
         {
             return false;
         }

@@ -28,7 +28,20 @@ internal abstract class UpstreamCall(ResponseChannel channel, Lease lease, int g
         }
     }
 
-    public virtual void Dispose() => Channel.Dispose();
+    /// <summary>
+    /// Ends the call. Unless the agent itself ended the request, it may still be running there — held up by the
+    /// flow-control window of a response nobody reads any more — so it is cancelled; a cancel for a request the
+    /// agent already finished is ignored.
+    /// </summary>
+    public virtual void Dispose()
+    {
+        if (!Channel.AgentFinished)
+        {
+            Cancel();
+        }
+
+        Channel.Dispose();
+    }
 
     protected abstract void Grant(int bytes);
 }

@@ -41,6 +41,7 @@ public sealed class ChaosTests(RedisFixture fixture, ITestOutputHelper output)
 
             await Eventually.UntilAsync(async () => await InstancesAsync(a, models) == 4, TimeSpan.FromSeconds(30), "both models have two instances");
 
+            var loadStarted = DateTime.Now - load.Now;
             var running = Task.WhenAll(
                 load.RunAsync(a.CreateClient, models[0], workers: 4, stop.Token),
                 load.RunAsync(c.CreateClient, models[0], workers: 4, stop.Token),
@@ -103,7 +104,8 @@ public sealed class ChaosTests(RedisFixture fixture, ITestOutputHelper output)
             await Eventually.UntilAsync(() => upstreams.All(u => u.Active == 0), TimeSpan.FromSeconds(10), "no upstream is still working");
             var walkedAway = upstreams.SelectMany(u => u.Requests).Where(r => r.Tokens == AbandonedStreams.Tokens).ToList();
             Assert.NotEmpty(walkedAway);
-            Assert.All(walkedAway, r => Assert.True(r.Aborted, "every stream a caller walked away from was cancelled upstream, not run to the end"));
+            var ranOn = walkedAway.Where(r => !r.Aborted).ToList();
+            Assert.True(ranOn.Count == 0, $"{ranOn.Count} of {walkedAway.Count} streams callers walked away from were not cancelled upstream (completed: {ranOn.Count(r => r.Completed)}; at {string.Join(", ", ranOn.Select(r => r.ReceivedAt.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)))}); faults at {string.Join(", ", faults.Select(f => f.Fault + " " + f.At.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))} s of a load started at {loadStarted:HH:mm:ss.fff}");
         }
         finally
         {

@@ -321,6 +321,8 @@ public sealed class FakeUpstream : IAsyncDisposable
 
 public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body)
 {
+    public DateTime ReceivedAt { get; } = DateTime.Now;
+
     public bool Aborted { get; set; }
 
     public bool Completed { get; set; }

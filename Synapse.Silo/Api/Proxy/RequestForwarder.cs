@@ -274,7 +274,7 @@ internal sealed partial class RequestForwarder(
                     return null;
                 }
 
-                delay = Math.Min(delay * 2, 1000);
+                delay = Math.Min(delay * 2, 250);
             }
             catch (Exception ex)
             {
