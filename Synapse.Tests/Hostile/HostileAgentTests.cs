@@ -225,7 +225,8 @@ public sealed class HostileAgentTests(HostileFixture fixture)
 
                 Assert.Equal(WebSocketCloseStatus.MessageTooBig, await raw.WaitForCloseAsync(Timeout));
             },
-            rounds: 10);
+            rounds: 30,
+            warmups: 5);
 
         using var client = fixture.CreateClient();
         using var listed = await client.GetAsync(new Uri("/v1/models/flood-model-1", UriKind.Relative));

@@ -40,7 +40,7 @@ public sealed class HostileFixture : IAsyncLifetime
             ["Synapse:Gateway:RequestBodyGracePeriod"] = "00:00:01.5",
             ["Synapse:Gateway:AllowedWebSocketOrigins:0"] = AllowedOrigin,
             ["Synapse:Agents:HeartbeatInterval"] = "00:00:01",
-            ["Synapse:Agents:HeartbeatTimeout"] = "00:00:05",
+            ["Synapse:Agents:HeartbeatTimeout"] = "00:00:15",
             ["Synapse:Agents:HandshakeTimeout"] = "00:00:02",
             ["Synapse:Balancing:ReconnectGrace"] = "00:00:01",
         });

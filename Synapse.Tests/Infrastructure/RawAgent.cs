@@ -49,8 +49,22 @@ public sealed class RawAgent : IAsyncDisposable
         await SendAsync(FrameCodec.Json(FrameType.Hello, hello, ProtocolJsonContext.Default.HelloMessage));
     }
 
-    public Task SendRawAsync(byte[] bytes, WebSocketMessageType type = WebSocketMessageType.Binary) =>
-        Socket.SendAsync(bytes, type, true, CancellationToken.None);
+    /// <summary>
+    /// One message, sent in 64 KiB fragments: a client socket masks each frame in a pooled buffer of its size, and
+    /// multi-megabyte rentals would sit in the array pool's per-thread slots and read as growth of the gateway.
+    /// </summary>
+    public async Task SendRawAsync(byte[] bytes, WebSocketMessageType type = WebSocketMessageType.Binary)
+    {
+        const int fragment = 64 * 1024;
+        var offset = 0;
+        do
+        {
+            var length = Math.Min(fragment, bytes.Length - offset);
+            await Socket.SendAsync(bytes.AsMemory(offset, length), type, offset + length == bytes.Length, CancellationToken.None);
+            offset += length;
+        }
+        while (offset < bytes.Length);
+    }
 
     /// <summary>The next whole message, or null when the gateway closed the socket.</summary>
     public async Task<byte[]?> ReceiveAsync(TimeSpan timeout)
