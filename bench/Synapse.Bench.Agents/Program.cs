@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Synapse.Client.Hosting;
+using Synapse.Client.Observability;
 
 // Runs --count real agents (the product's AgentApp, the same code as the synapse-client binary) in this one process,
 // each with its own agent id, upstream client and one socket to the gateway, until SIGTERM or Ctrl+C.
@@ -36,13 +37,7 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-using var loggers = LoggerFactory.Create(logging => logging
-    .SetMinimumLevel(LogLevel.Warning)
-    .AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-    }));
+using var loggers = new LoggerFactory([new LineLoggerProvider(Console.Out, TimeProvider.System)], new LoggerFilterOptions { MinLevel = LogLevel.Warning });
 
 using var stop = new CancellationTokenSource();
 using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
