@@ -2,10 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.Runtime.Placement;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Codecs;
 using Synapse.Grains.Balancing;
 using Synapse.Grains.Models;
 using Synapse.Grains.Placement;
 using Synapse.Grains.Relay;
+using Synapse.Grains.Serialization;
 
 namespace Synapse.Grains.Hosting;
 
@@ -14,6 +17,7 @@ public static class SynapseGrainsSiloBuilderExtensions
     /// <summary>
     /// Registers the grains' services: pinned placement, balancing policies, the response relay. The host supplies
     /// <see cref="Agents.ILocalAgentConnections"/> (the sockets this silo holds) and the stream provider.
+    /// Memory-stream payloads get a block codec and copier (see <see cref="ByteSegmentCodec"/>).
     /// </summary>
     public static ISiloBuilder AddSynapseGrains(this ISiloBuilder builder)
     {
@@ -23,6 +27,8 @@ public static class SynapseGrainsSiloBuilderExtensions
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<ILoadBalancingPolicy, RoundRobinPolicy>();
         services.AddSingleton<RelayPublisher>();
+        services.AddSingleton<IFieldCodec<ArraySegment<byte>>, ByteSegmentCodec>();
+        services.AddSingleton<IDeepCopier<ArraySegment<byte>>, ByteSegmentCopier>();
         services.AddOptions<ModelGrainOptions>()
             .BindConfiguration(ModelGrainOptions.SectionName)
             .Validate<IEnumerable<ILoadBalancingPolicy>>(
