@@ -125,7 +125,17 @@ internal sealed partial class ConnectionSupervisor
                 continue;
             }
 
-            var outcome = await run;
+            ConnectionOutcome outcome;
+            try
+            {
+                outcome = await run;
+            }
+            catch (Exception ex) when (!_hardStop.IsCancellationRequested)
+            {
+                // A bug in one attempt must not leave the slot dead and the agent silently disconnected.
+                outcome = new ConnectionOutcome(ConnectionOutcomeKind.Failed, $"unexpected {ex.GetType().Name}: {ex.Message}");
+            }
+
             Forget(connection);
             if (connection.Welcome is not null)
             {
