@@ -31,6 +31,25 @@ public sealed class BrokenHttpTests(HostileFixture fixture)
     }
 
     [Fact]
+    public async Task Post_BodyOverTheLimitSentWhole_Answers413AndTheSameConnectionServesTheNextRequest()
+    {
+        await using var http = await RawHttp.ConnectAsync(fixture.Gateway);
+        var body = "{\"model\":\"m\",\"pad\":\"" + new string('x', HostileFixture.MaxBodyBytes + 1000) + "\"}";
+        await http.TrySendAsync(Head($"Content-Length: {body.Length}\r\n") + body);
+
+        // The caller finished sending and reads the answer, not a reset: its body was read and thrown away.
+        var refused = await http.ReadResponseAsync(Prompt);
+        Assert.NotNull(refused);
+        Assert.Equal(413, refused.Status);
+        Assert.Equal("request_too_large", refused.ErrorCode);
+
+        Assert.True(await http.TrySendAsync($"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {HostileFixture.ApiKey}\r\n\r\n"));
+        var next = await http.ReadResponseAsync(Prompt);
+        Assert.NotNull(next);
+        Assert.Equal(200, next.Status);
+    }
+
+    [Fact]
     public async Task Post_ExpectContinueOverTheLimit_Answers413WithoutAskingForTheBody()
     {
         var response = await RawHttp.ExchangeAsync(fixture.Gateway, Head("Content-Length: 50000000\r\nExpect: 100-continue\r\n"));

@@ -54,8 +54,14 @@ internal static partial class ProxyEndpoint
             switch (read.Status)
             {
                 case BodyReadStatus.TooLarge:
+                    var discard = OversizedBodyDiscarder.Prepare(context, options.MaxRequestBodyBytes);
                     await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large",
                         $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes.");
+                    if (discard)
+                    {
+                        await OversizedBodyDiscarder.DiscardAsync(context);
+                    }
+
                     return;
                 case BodyReadStatus.Malformed:
                     await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_body", "The request body could not be read.");
