@@ -48,6 +48,12 @@ public sealed class RelayOptions
     /// <summary>Silence after which the caller's silo gives a cross-silo response up as lost.</summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>
+    /// Longest wait of a stream pulling agent between retries of a failed queue read or delivery (Orleans' default
+    /// is 10-20 s, which after a silo dies stalls every response routed through a queue it held).
+    /// </summary>
+    public TimeSpan PullRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a publish keeps being retried (a queue whose silo died comes back once membership says so).</summary>
     public TimeSpan PublishRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
+using Orleans.Runtime.Providers;
 using Orleans.Streams;
 using StackExchange.Redis;
 using Synapse.Grains.Hosting;
@@ -70,6 +71,8 @@ internal static class OrleansSetup
             // lease-based balancer would leave a dead silo's queues unread until their leases ran out.
             streams.UseConsistentRingQueueBalancer();
             streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = relay.PollingPeriod));
+            streams.ConfigureBackoffProvider((_, _) => (IQueueReaderBackoffProvider)new RelayBackoff(relay.PullRetryMaxDelay));
+            streams.ConfigureBackoffProvider((_, _) => (IMessageDeliveryBackoffProvider)new RelayBackoff(relay.PullRetryMaxDelay));
         });
 
         silo.AddSynapseGrains();
