@@ -188,6 +188,7 @@ public static partial class GatewayHost
             .BindConfiguration(RelayOptions.SectionName)
             .Validate(o => o.PollingPeriod > TimeSpan.Zero && o.Queues > 0, "Synapse:Relay needs a positive polling period and queue count.")
             .Validate(o => o.StallTimeout > o.KeepAliveInterval * 2, "Synapse:Relay:StallTimeout must exceed twice the keepalive interval.")
+            .Validate(o => o.PullRetryMaxDelay > TimeSpan.Zero, "Synapse:Relay:PullRetryMaxDelay must be positive.")
             .ValidateOnStart();
     }
 
