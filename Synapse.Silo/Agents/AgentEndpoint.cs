@@ -4,6 +4,7 @@ using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Hosting;
+using Synapse.Silo.Observability;
 
 namespace Synapse.Silo.Agents;
 
@@ -30,7 +31,11 @@ internal static partial class AgentEndpoint
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && !options.AllowedWebSocketOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
-            LogOriginRefused(logger, remote, OpenAIError.Sanitize(origin));
+            if (services.GetRequiredService<RefusalLogLimiter>().ShouldLog("origin_not_allowed"))
+            {
+                LogOriginRefused(logger, remote, OpenAIError.Sanitize(origin));
+            }
+
             await OpenAIError.WriteAsync(context, StatusCodes.Status403Forbidden, OpenAIError.InvalidRequest, "origin_not_allowed",
                 "WebSocket connections from browsers are not allowed from this origin.");
             return;
@@ -38,7 +43,11 @@ internal static partial class AgentEndpoint
 
         if (!services.GetRequiredService<ApiKeyValidator>().IsAgent(context.Request))
         {
-            LogKeyRefused(logger, remote);
+            if (services.GetRequiredService<RefusalLogLimiter>().ShouldLog("invalid_ws_key"))
+            {
+                LogKeyRefused(logger, remote);
+            }
+
             await OpenAIError.WriteAsync(context, StatusCodes.Status401Unauthorized, OpenAIError.Authentication, "invalid_ws_key",
                 "Missing or invalid WebSocket key. Start the agent with --ws-auth-key matching the gateway's.");
             return;

@@ -5,6 +5,7 @@ using Synapse.Silo.Api.Models;
 using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Health;
 using Synapse.Silo.Install;
+using Synapse.Silo.Observability;
 using Synapse.Silo.Status;
 
 namespace Synapse.Silo.Hosting;
@@ -72,11 +73,21 @@ internal static partial class GatewayEndpoints
         if (context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
             && !context.RequestServices.GetRequiredService<ApiKeyValidator>().IsApiCaller(context.Request))
         {
+            if (context.RequestServices.GetRequiredService<RefusalLogLimiter>().ShouldLog("invalid_api_key"))
+            {
+                var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayEndpoints));
+                LogKeyRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value),
+                    $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+            }
+
             return OpenAIError.Unauthorized(context);
         }
 
         return next(context);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path} from {Remote}: wrong or missing API key")]
+    private static partial void LogKeyRefused(ILogger logger, string method, string path, string remote);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

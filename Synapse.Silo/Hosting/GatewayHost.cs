@@ -76,6 +76,7 @@ public static partial class GatewayHost
 
         var services = builder.Services;
         services.AddSingleton<GatewayState>();
+        services.AddSingleton<Observability.RefusalLogLimiter>();
         services.AddSingleton<ClusterView>();
         services.AddSingleton<AgentSessionRegistry>();
         services.AddSingleton<ILocalAgentConnections>(sp => sp.GetRequiredService<AgentSessionRegistry>());

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Synapse.Protocol;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Hosting;
+using Synapse.Silo.Observability;
 
 namespace Synapse.Silo.Install;
 
@@ -17,7 +18,11 @@ internal static partial class InstallEndpoints
         var address = PublicAddress.From(context.Request, options.TrustForwardedHeaders);
         if (address is null)
         {
-            LogBadHost(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(InstallEndpoints)), OpenAIError.Sanitize(context.Request.Headers.Host.ToString()));
+            if (services.GetRequiredService<RefusalLogLimiter>().ShouldLog("invalid_host"))
+            {
+                LogBadHost(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(InstallEndpoints)), OpenAIError.Sanitize(context.Request.Headers.Host.ToString()));
+            }
+
             await OpenAIError.WriteAsync(context, StatusCodes.Status400BadRequest, OpenAIError.InvalidRequest, "invalid_host",
                 "The Host (or X-Forwarded-Host) header is not a valid host name.");
             return;

@@ -115,9 +115,13 @@ internal static partial class ProxyEndpoint
     /// </summary>
     private static Task RefuseAsync(HttpContext context, int status, string code, string message)
     {
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyEndpoint));
-        LogRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value),
-            $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}", status, code);
+        if (context.RequestServices.GetRequiredService<RefusalLogLimiter>().ShouldLog(code))
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyEndpoint));
+            LogRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value),
+                $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}", status, code);
+        }
+
         return OpenAIError.WriteAsync(context, status, OpenAIError.InvalidRequest, code, message);
     }
 
