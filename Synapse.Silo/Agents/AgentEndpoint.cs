@@ -18,7 +18,7 @@ internal static partial class AgentEndpoint
     {
         var services = context.RequestServices;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentEndpoint));
-        var remote = RemoteOf(context);
+        var remote = context.RemoteEndpoint();
         if (!context.WebSockets.IsWebSocketRequest)
         {
             context.Response.Headers.Upgrade = "websocket";
@@ -74,9 +74,6 @@ internal static partial class AgentEndpoint
         using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), remote, downloadUrl);
         await session.RunAsync(context.RequestAborted);
     }
-
-    private static string RemoteOf(HttpContext context) =>
-        $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused an agent connection from {Remote}: wrong or missing WebSocket key")]
     private static partial void LogKeyRefused(ILogger logger, string remote);

@@ -76,8 +76,7 @@ internal static partial class GatewayEndpoints
             if (context.RequestServices.GetRequiredService<RefusalLogLimiter>().ShouldLog("invalid_api_key"))
             {
                 var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayEndpoints));
-                LogKeyRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value),
-                    $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}");
+                LogKeyRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value), context.RemoteEndpoint());
             }
 
             return OpenAIError.Unauthorized(context);

@@ -54,14 +54,9 @@ internal static partial class ProxyEndpoint
             switch (read.Status)
             {
                 case BodyReadStatus.TooLarge:
-                    var discard = OversizedBodyDiscarder.Prepare(context, options.MaxRequestBodyBytes);
+                    OversizedBodyDrain.Allow(context, options.MaxRequestBodyBytes);
                     await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large",
                         $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes.");
-                    if (discard)
-                    {
-                        await OversizedBodyDiscarder.DiscardAsync(context);
-                    }
-
                     return;
                 case BodyReadStatus.Malformed:
                     await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_body", "The request body could not be read.");
@@ -119,7 +114,7 @@ internal static partial class ProxyEndpoint
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyEndpoint));
             LogRefused(logger, context.Request.Method, OpenAIError.Sanitize(context.Request.Path.Value),
-                $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}", status, code);
+                context.RemoteEndpoint(), status, code);
         }
 
         return OpenAIError.WriteAsync(context, status, OpenAIError.InvalidRequest, code, message);
