@@ -14,6 +14,7 @@ namespace Synapse.Silo.Hosting;
 internal static partial class GatewayEndpoints
 {
     private static readonly string[] OtherMethods = ["GET", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+    private static readonly string[] VersionOtherMethods = ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
     public static void Map(WebApplication app)
     {
@@ -23,6 +24,8 @@ internal static partial class GatewayEndpoints
 
         app.Map("/healthz", HealthEndpoints.LiveAsync);
         app.Map("/readyz", HealthEndpoints.ReadyAsync);
+        app.MapMethods("/version", ["GET", "HEAD"], VersionEndpoint.GetAsync);
+        app.MapMethods("/version", VersionOtherMethods, static context => OpenAIError.MethodNotAllowed(context, "GET, HEAD"));
         app.Map("/ws", AgentEndpoint.HandleAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/", StatusEndpoint.PageAsync);
@@ -40,6 +43,8 @@ internal static partial class GatewayEndpoints
     /// <summary>Anything unhandled becomes a 500 in OpenAI's shape and a log line; never a stack trace to the caller.</summary>
     private static async Task ErrorBoundaryAsync(HttpContext context, RequestDelegate next)
     {
+        // Model ids come from agents and are echoed in JSON answers: no browser may sniff them into HTML.
+        context.Response.Headers.XContentTypeOptions = "nosniff";
         try
         {
             await next(context);

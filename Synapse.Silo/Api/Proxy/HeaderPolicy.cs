@@ -26,6 +26,8 @@ internal static class HeaderPolicy
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE", "Trailer", "Upgrade",
         "Server", "Date", "Set-Cookie", "Alt-Svc", "Strict-Transport-Security",
+        // The gateway sets its own (nosniff) on every answer.
+        "X-Content-Type-Options",
     };
 
     public static HeaderField[] ForUpstream(IHeaderDictionary headers, System.Diagnostics.Activity? span)
