@@ -148,6 +148,12 @@ internal sealed partial class ConnectionSupervisor
                 case ConnectionOutcomeKind.Unauthorized:
                     Fatal(AgentExitCodes.Unauthorized, $"{outcome.Detail}. Start the agent with --ws-auth-key set to the gateway's WebSocket key.");
                     return;
+                case ConnectionOutcomeKind.Rejected when RejectMessage.IsRetryable(outcome.Rejection!.Code):
+                    // Our id is still held by connections of a previous run of this agent, say: they go within a
+                    // heartbeat timeout, so keep trying.
+                    LogRefusedForNow(_logger, connection.Url, outcome.Rejection.Code, outcome.Detail);
+                    failures = Math.Max(failures, 2);
+                    break;
                 case ConnectionOutcomeKind.Rejected:
                     Rejection = outcome.Rejection;
                     Fatal(outcome.Rejection!.Code == RejectMessage.VersionMismatch ? AgentExitCodes.VersionMismatch : AgentExitCodes.Usage, DescribeRejection(outcome.Rejection));
@@ -315,6 +321,9 @@ internal sealed partial class ConnectionSupervisor
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from {Url}: {Reason}; reconnecting")]
     private static partial void LogDisconnected(ILogger logger, Uri url, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The gateway at {Url} refused this agent for now ({Code}: {Reason}); retrying")]
+    private static partial void LogRefusedForNow(ILogger logger, Uri url, string code, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "{Message}")]
     private static partial void LogFatal(ILogger logger, string message);

@@ -258,6 +258,7 @@ internal sealed partial class GatewayConnection
         Models = _context.IsDraining ? [] : _context.Discovery.Current,
         Reconnects = Reconnects,
         SelfUpdate = _context.Options.SelfUpdate,
+        InstanceToken = _context.InstanceToken,
         Os = "linux",
         Arch = RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
     };

@@ -24,6 +24,12 @@ internal sealed class AgentContext(AgentOptions options, string agentId, Upstrea
 
     public AgentTelemetry Telemetry { get; } = telemetry;
 
+    /// <summary>
+    /// Random per process and shared by all its sockets: the gateway counts sockets with the same id and token as one
+    /// instance, and refuses another process claiming this id while these sockets are up.
+    /// </summary>
+    public string InstanceToken { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     /// <summary>True once SIGTERM arrived: no new requests, in-flight ones finish.</summary>
     public bool IsDraining => Volatile.Read(ref _draining) == 1;
 

@@ -16,4 +16,12 @@ public interface ISiloDirectoryGrain : IGrainWithStringKey
 
     [Alias("GetAgents"), ReadOnly]
     Task<AgentConnectionStatus[]> GetAgents();
+
+    /// <summary>The identity claims of this silo's sockets that belong to one identity grain (its key).</summary>
+    [Alias("GetClaims"), ReadOnly]
+    Task<AgentClaim[]> GetClaims(string identityKey);
+
+    /// <summary>Which of these sockets this silo still holds.</summary>
+    [Alias("GetLiveConnections"), ReadOnly]
+    Task<string[]> GetLiveConnections(string[] connectionIds);
 }

@@ -18,4 +18,10 @@ public sealed record AcquireRequest
 
     /// <summary>How long the request may wait in the model's queue when every instance is busy.</summary>
     [Id(3)] public TimeSpan? QueueTimeout { get; init; }
+
+    /// <summary>
+    /// How long to wait for an instance when none is live but one was a moment ago; null for the model's default.
+    /// A retry after its instance dropped mid-request waits less: the caller was promised an answer soon.
+    /// </summary>
+    [Id(5)] public TimeSpan? ReconnectGrace { get; init; }
 }

@@ -10,6 +10,9 @@ public interface ILocalAgentConnection
 
     string AgentId { get; }
 
+    /// <summary>The identity this socket holds once its handshake was accepted; null before.</summary>
+    AgentClaim? Claim { get; }
+
     /// <summary>
     /// Sends a request to the agent. The body is copied before this returns. From then on every response event goes
     /// to <paramref name="sink"/>, ending with exactly one <see cref="IResponseSink.OnEnd"/>.

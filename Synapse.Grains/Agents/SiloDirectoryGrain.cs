@@ -19,4 +19,14 @@ internal sealed class SiloDirectoryGrain(ILocalAgentConnections connections) : G
 
     public Task<AgentConnectionStatus[]> GetAgents() =>
         Task.FromResult(connections.All.Select(c => c.GetStatus()).ToArray());
+
+    public Task<AgentClaim[]> GetClaims(string identityKey) =>
+        Task.FromResult(connections.All
+            .Select(c => c.Claim)
+            .OfType<AgentClaim>()
+            .Where(c => AgentIdentityKey.For(c.Group, c.AgentId) == identityKey)
+            .ToArray());
+
+    public Task<string[]> GetLiveConnections(string[] connectionIds) =>
+        Task.FromResult(connectionIds.Where(id => connections.TryGet(id, out _)).ToArray());
 }

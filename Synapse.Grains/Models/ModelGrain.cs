@@ -85,7 +85,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         else if (RecentlySeen(_options.ForgetModelAfter))
         {
             // Instances left a moment ago; agents usually come back within a reconnect.
-            wait = RecentlySeen(_options.ReconnectGrace + _options.ReconnectGrace) ? _options.ReconnectGrace : TimeSpan.Zero;
+            wait = RecentlySeen(_options.ReconnectGrace + _options.ReconnectGrace) ? request.ReconnectGrace ?? _options.ReconnectGrace : TimeSpan.Zero;
         }
         else
         {

@@ -6,6 +6,9 @@ public static class AgentErrorCodes
     /// <summary>The upstream refused or dropped the connection before answering. Retryable.</summary>
     public const string UpstreamUnreachable = "upstream_unreachable";
 
+    /// <summary>The upstream's answer could not be relayed (an invalid head); set by the gateway. Retryable.</summary>
+    public const string UpstreamInvalidResponse = "upstream_invalid_response";
+
     /// <summary>The upstream failed after it started answering.</summary>
     public const string UpstreamError = "upstream_error";
 
@@ -39,5 +42,5 @@ public static class AgentErrorCodes
 
     /// <summary>True for errors that happen before the upstream saw the request, so another instance may serve it.</summary>
     public static bool IsRetryable(string? code) =>
-        code is UpstreamUnreachable or Draining or Overloaded;
+        code is UpstreamUnreachable or Draining or Overloaded or UpstreamInvalidResponse;
 }

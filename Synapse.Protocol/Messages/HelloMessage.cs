@@ -28,4 +28,10 @@ public sealed record HelloMessage
 
     /// <summary>True when the binary was installed by the gateway's <c>/run</c> script and may replace itself.</summary>
     public bool SelfUpdate { get; init; }
+
+    /// <summary>
+    /// Random, made at process start and shared by all of the process's sockets: sockets with the same agent id and
+    /// token are one instance, and another process claiming a live agent's id is refused. Agents before it send none.
+    /// </summary>
+    public string? InstanceToken { get; init; }
 }

@@ -23,4 +23,13 @@ public sealed record RejectMessage
     public const string VersionMismatch = "version_mismatch";
     public const string InvalidHello = "invalid_hello";
     public const string ShuttingDown = "shutting_down";
+
+    /// <summary>Another agent process holds this agent id on live sockets. Retry: it is free once they are gone.</summary>
+    public const string AgentIdInUse = "agent_id_in_use";
+
+    /// <summary>The gateway could not check the agent's identity just now. Retry.</summary>
+    public const string RegistryUnavailable = "registry_unavailable";
+
+    /// <summary>True for refusals that a later attempt may overcome; the others need the operator.</summary>
+    public static bool IsRetryable(string code) => code is AgentIdInUse or RegistryUnavailable or ShuttingDown;
 }

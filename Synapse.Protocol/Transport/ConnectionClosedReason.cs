@@ -11,4 +11,7 @@ public enum ConnectionClosedReason
     FrameTooLarge,
     SendQueueFull,
     TransportError,
+
+    /// <summary>A send to the peer did not complete within the heartbeat timeout: the peer is not reading.</summary>
+    SendStalled,
 }

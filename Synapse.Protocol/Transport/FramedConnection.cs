@@ -8,13 +8,19 @@ namespace Synapse.Protocol.Transport;
 /// <summary>
 /// One WebSocket carrying protocol frames, used by both the gateway and the agent. It owns three loops: a reader
 /// that hands each whole binary message to the owner, a single writer that drains a queue (so many requests can
-/// send without locking), and a heartbeat that pings and declares the peer dead after a silence.
+/// send without locking), and a heartbeat that pings and declares the peer dead after a silence (or when a send to
+/// it never completes). What a peer can make this side queue is bounded by real bytes: every queued frame counts
+/// its pooled buffer plus a queue slot, against this socket's limit and the process-wide budget, and pings are
+/// answered without amplification (at most one pong waits; a newer ping updates it).
 /// </summary>
 public sealed class FramedConnection : IDisposable
 {
     private const int InitialReceiveBuffer = 16 * 1024;
     private const int MaxBatchBytes = 64 * 1024;
     private const int MaxBatchedFrameBytes = 16 * 1024;
+
+    /// <summary>What a queued frame costs beyond its buffer: the queue's slot for it, rounded up.</summary>
+    private const int QueueSlotBytes = 32;
 
     private readonly WebSocket _socket;
     private readonly FramedConnectionOptions _options;
@@ -27,6 +33,10 @@ public sealed class FramedConnection : IDisposable
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
     private string _closeDescription = string.Empty;
     private int _reason;
+    private int _closing;
+    private int _pongQueued;
+    private long _latestPingStamp;
+    private long _sendStartedTick;
 
     public FramedConnection(WebSocket socket, FramedConnectionOptions options)
     {
@@ -58,17 +68,26 @@ public sealed class FramedConnection : IDisposable
             return false;
         }
 
-        if (Interlocked.Add(ref _queuedBytes, frame.Length) > _options.MaxQueuedBytes)
+        var cost = CostOf(frame);
+        if (Interlocked.Add(ref _queuedBytes, cost) > _options.MaxQueuedBytes)
         {
-            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            Interlocked.Add(ref _queuedBytes, -cost);
             frame.Return();
             Abort(ConnectionClosedReason.SendQueueFull, "peer is not reading");
             return false;
         }
 
+        if (_options.SharedBudget is { } budget && !budget.TryTake(cost))
+        {
+            Interlocked.Add(ref _queuedBytes, -cost);
+            frame.Return();
+            Abort(ConnectionClosedReason.SendQueueFull, "the send queues of all peers together are full");
+            return false;
+        }
+
         if (!_outbound.Writer.TryWrite(frame))
         {
-            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            Dequeued(cost);
             frame.Return();
             return false;
         }
@@ -76,12 +95,21 @@ public sealed class FramedConnection : IDisposable
         return true;
     }
 
-    /// <summary>Sends what is queued, then a close frame. Frames sent after this are dropped.</summary>
+    /// <summary>
+    /// Sends what is queued, then a close frame. Frames sent after this are dropped, and nothing the peer sends from
+    /// now on is read as protocol; a peer that has not completed the close within the close timeout is cut off.
+    /// </summary>
     public void Complete(WebSocketCloseStatus status, string description)
     {
         _closeStatus = status;
         _closeDescription = description;
+        CloseDescription ??= description;
         SetReason(ConnectionClosedReason.ClosedLocally);
+        if (Interlocked.Exchange(ref _closing, 1) == 0)
+        {
+            _ = AbortUnlessClosedAsync();
+        }
+
         _outbound.Writer.TryComplete();
     }
 
@@ -186,6 +214,14 @@ public sealed class FramedConnection : IDisposable
             }
 
             Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            if (Volatile.Read(ref _closing) == 1)
+            {
+                // We said goodbye: whatever the peer still sends is not protocol (a refused agent must not get a
+                // second hello in, nor keep us answering its pings).
+                frame.Return();
+                continue;
+            }
+
             if (frame.Type == FrameType.Batch)
             {
                 await DispatchBatchAsync(frame, onFrame);
@@ -204,7 +240,7 @@ public sealed class FramedConnection : IDisposable
             case FrameType.Ping:
                 var stamp = FrameCodec.ReadPing(frame.Span);
                 frame.Return();
-                TrySend(FrameCodec.Ping(FrameType.Pong, stamp));
+                QueuePong(stamp);
                 break;
             case FrameType.Pong:
                 var sent = FrameCodec.ReadPing(frame.Span);
@@ -333,6 +369,8 @@ public sealed class FramedConnection : IDisposable
                     continue;
                 }
 
+                Prepare(frame);
+
                 // Frames that queued up while the last send was in flight go out as one message: one syscall
                 // for a response's head, body and end instead of three.
                 if (frame.Length <= MaxBatchedFrameBytes && reader.TryPeek(out var next) && next.Length <= MaxBatchedFrameBytes)
@@ -343,11 +381,11 @@ public sealed class FramedConnection : IDisposable
 
                 try
                 {
-                    await _socket.SendAsync(frame.Memory, WebSocketMessageType.Binary, endOfMessage: true, token);
+                    await SendMessageAsync(frame.Memory, token);
                 }
                 finally
                 {
-                    Interlocked.Add(ref _queuedBytes, -frame.Length);
+                    Dequeued(CostOf(frame));
                     frame.Return();
                 }
             }
@@ -380,7 +418,7 @@ public sealed class FramedConnection : IDisposable
             {
                 batch.WriteVarUInt((uint)frame.Length);
                 batch.WriteBytes(frame.Span);
-                taken += frame.Length;
+                taken += CostOf(frame);
                 frame.Return();
                 if (batch.Length >= limit / 2
                     || !reader.TryPeek(out var next)
@@ -390,12 +428,14 @@ public sealed class FramedConnection : IDisposable
                 {
                     break;
                 }
+
+                Prepare(frame);
             }
 
             var message = batch.Build();
             try
             {
-                await _socket.SendAsync(message.Memory, WebSocketMessageType.Binary, endOfMessage: true, token);
+                await SendMessageAsync(message.Memory, token);
             }
             finally
             {
@@ -405,7 +445,70 @@ public sealed class FramedConnection : IDisposable
         finally
         {
             batch.Dispose();
-            Interlocked.Add(ref _queuedBytes, -taken);
+            Dequeued(taken);
+        }
+    }
+
+    private async ValueTask SendMessageAsync(ReadOnlyMemory<byte> message, CancellationToken token)
+    {
+        // Stamped so the heartbeat can tell a peer that stopped reading (the send never completes) from a slow one.
+        Volatile.Write(ref _sendStartedTick, Environment.TickCount64);
+        try
+        {
+            await _socket.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, token);
+        }
+        finally
+        {
+            Volatile.Write(ref _sendStartedTick, 0);
+        }
+    }
+
+    /// <summary>
+    /// Answers a ping. One pong at most waits in the queue: a peer sending pings faster than it reads would
+    /// otherwise make us queue an answer per ping. The queued pong carries the newest stamp when it leaves.
+    /// </summary>
+    private void QueuePong(long stamp)
+    {
+        Volatile.Write(ref _latestPingStamp, stamp);
+        if (Interlocked.Exchange(ref _pongQueued, 1) == 0 && !TrySend(FrameCodec.Ping(FrameType.Pong, stamp)))
+        {
+            Volatile.Write(ref _pongQueued, 0);
+        }
+    }
+
+    /// <summary>Last touches to a frame the writer just took: a pong gets the newest ping's stamp.</summary>
+    private void Prepare(Frame frame)
+    {
+        if (frame.Type == FrameType.Pong && frame.Length == 9)
+        {
+            Volatile.Write(ref _pongQueued, 0);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(frame.Buffer.AsSpan(1), Volatile.Read(ref _latestPingStamp));
+        }
+    }
+
+    private static long CostOf(Frame frame) => frame.Buffer.Length + QueueSlotBytes;
+
+    private void Dequeued(long cost)
+    {
+        Interlocked.Add(ref _queuedBytes, -cost);
+        _options.SharedBudget?.Give(cost);
+    }
+
+    /// <summary>After our close went out (or was queued), a peer that does not answer it is cut off.</summary>
+    private async Task AbortUnlessClosedAsync()
+    {
+        try
+        {
+            await Task.Delay(_options.CloseTimeout, _abort.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (_socket.State != WebSocketState.Closed)
+        {
+            Abort(ConnectionClosedReason.ClosedLocally, "the peer did not complete the close handshake");
         }
     }
 
@@ -418,10 +521,18 @@ public sealed class FramedConnection : IDisposable
         {
             while (await timer.WaitForNextTickAsync(token))
             {
-                var silentMs = Environment.TickCount64 - Volatile.Read(ref _lastReceived);
+                var now = Environment.TickCount64;
+                var silentMs = now - Volatile.Read(ref _lastReceived);
                 if (silentMs > _options.HeartbeatTimeout.TotalMilliseconds)
                 {
                     Abort(ConnectionClosedReason.HeartbeatTimeout, $"no frame from the peer for {silentMs} ms");
+                    return;
+                }
+
+                var sendStarted = Volatile.Read(ref _sendStartedTick);
+                if (sendStarted != 0 && now - sendStarted > _options.HeartbeatTimeout.TotalMilliseconds)
+                {
+                    Abort(ConnectionClosedReason.SendStalled, $"the peer read nothing for {now - sendStarted} ms");
                     return;
                 }
 
@@ -484,7 +595,7 @@ public sealed class FramedConnection : IDisposable
     {
         while (_outbound.Reader.TryRead(out var frame))
         {
-            Interlocked.Add(ref _queuedBytes, -frame.Length);
+            Dequeued(CostOf(frame));
             frame.Return();
         }
     }

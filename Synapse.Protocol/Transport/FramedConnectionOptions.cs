@@ -18,6 +18,15 @@ public sealed class FramedConnectionOptions
     /// </summary>
     public long MaxQueuedBytes { get; set; } = 32L * 1024 * 1024;
 
-    /// <summary>How long a polite close handshake may take before the socket is aborted.</summary>
+    /// <summary>
+    /// Shared by every connection of a process that must bound their send queues together (the gateway's agent
+    /// sockets); null for none. A connection that cannot take its frame's cost from it is cut.
+    /// </summary>
+    public SendQueueBudget? SharedBudget { get; set; }
+
+    /// <summary>
+    /// How long a polite close handshake may take before the socket is aborted. Once a close is sent nothing the
+    /// peer sends is read as protocol any more, so a peer ignoring the close only keeps its socket this long.
+    /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -14,6 +14,9 @@ namespace Synapse.Silo.Agents;
 /// </summary>
 internal static partial class AgentEndpoint
 {
+    /// <summary>The one key group there is until key groups are configured.</summary>
+    private const string DefaultGroup = "default";
+
     public static async Task HandleAsync(HttpContext context)
     {
         var services = context.RequestServices;
@@ -71,7 +74,7 @@ internal static partial class AgentEndpoint
         // Where an agent of the wrong version gets the right one, when this gateway serves binaries.
         var address = Install.PublicAddress.From(context.Request, options.TrustForwardedHeaders);
         var downloadUrl = address is not null && services.GetRequiredService<Install.ClientBinaries>().Any ? address.HttpUrl("/getclient") : null;
-        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), remote, downloadUrl);
+        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), DefaultGroup, remote, downloadUrl);
         await session.RunAsync(context.RequestAborted);
     }
 

@@ -25,8 +25,14 @@ internal sealed partial class AgentSession
     [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId} answered request {RequestId}, which is not in flight")]
     private static partial void LogUnknownRequest(ILogger logger, string agentId, long requestId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} sent an invalid response head for request {RequestId} ({Problem}); failed it so another instance can serve it")]
+    private static partial void LogInvalidHead(ILogger logger, string agentId, long requestId, string problem);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} sent more than its flow-control window on request {RequestId}; failed that request")]
     private static partial void LogWindowExceeded(ILogger logger, string agentId, long requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check the identity of agent {AgentId}; told it to retry")]
+    private static partial void LogIdentityUnavailable(ILogger logger, Exception exception, string agentId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not update the registrations of agent {AgentId}; the next refresh retries")]
     private static partial void LogRegistrationFailed(ILogger logger, Exception exception, string agentId);

@@ -20,6 +20,9 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     private const int Active = 1;
     private const int Closed = 2;
 
+    /// <summary>The hello was refused: nothing more from this socket is protocol, and nothing of it registers.</summary>
+    private const int Rejected = 3;
+
     private readonly AgentSessionServices _services;
     private readonly FramedConnection _connection;
     private readonly ConcurrentDictionary<long, ActiveRequest> _requests = new();
@@ -34,9 +37,10 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     private volatile bool _goAwaySent;
     private Task _refresh = Task.CompletedTask;
 
-    public AgentSession(WebSocket socket, AgentSessionServices services, string remoteAddress, string? downloadUrl)
+    public AgentSession(WebSocket socket, AgentSessionServices services, string group, string remoteAddress, string? downloadUrl)
     {
         _services = services;
+        Group = group;
         _remoteAddress = remoteAddress;
         _downloadUrl = downloadUrl;
         _connection = new FramedConnection(socket, services.ConnectionOptions);
@@ -44,6 +48,11 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     }
 
     public string ConnectionId { get; }
+
+    /// <summary>The key group the agent's WebSocket key belongs to; nothing the agent says can change it.</summary>
+    public string Group { get; }
+
+    public AgentClaim? Claim { get; private set; }
 
     public string AgentId => _hello?.AgentId ?? string.Empty;
 
@@ -62,7 +71,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         {
             if (Volatile.Read(ref _state) == Handshaking)
             {
-                _connection.Abort(ConnectionClosedReason.ProtocolViolation, "no hello within the handshake timeout");
+                _connection.Complete(WebSocketCloseStatus.PolicyViolation, $"no hello within {_services.Options.HandshakeTimeout.TotalSeconds:0.#} s");
             }
         });
 
@@ -210,6 +219,12 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     private async ValueTask OnFrameAsync(Frame frame)
     {
         var type = frame.Type;
+        if (Volatile.Read(ref _state) is Rejected or Closed)
+        {
+            frame.Return();
+            return;
+        }
+
         if (Volatile.Read(ref _state) == Handshaking && type != FrameType.Hello)
         {
             frame.Return();
@@ -234,7 +249,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                     frame.Return();
                 }
 
-                Accept(hello);
+                await AcceptAsync(hello);
                 break;
 
             case FrameType.ResponseHead:
@@ -250,7 +265,15 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
                 if (_requests.TryGetValue(head.RequestId, out var headRequest))
                 {
-                    headRequest.Sink.OnHead(head);
+                    if (ResponseHeadValidator.Check(head) is { } invalid)
+                    {
+                        LogInvalidHead(_services.Logger, AgentId, head.RequestId, OpenAIError.Sanitize(invalid));
+                        FailRequest(head.RequestId, AgentErrorCodes.UpstreamInvalidResponse, "the upstream's response head cannot be relayed: " + OpenAIError.Sanitize(invalid));
+                    }
+                    else
+                    {
+                        headRequest.Sink.OnHead(head);
+                    }
                 }
                 else
                 {
@@ -330,19 +353,15 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                 frame.Return();
                 throw new FrameFormatException($"unexpected frame type {(byte)type}");
         }
-
-        await Task.CompletedTask;
     }
 
-    private void Accept(HelloMessage hello)
+    private async ValueTask AcceptAsync(HelloMessage hello)
     {
-        var rejection = HelloValidator.Validate(hello, _services.Options, _downloadUrl);
+        var rejection = HelloValidator.Validate(hello, _services.Options, _downloadUrl)
+            ?? await ClaimIdentityAsync(hello);
         if (rejection is not null)
         {
-            // Whatever the agent claimed (its id, its version in the reason) is logged sanitized: no forged lines.
-            LogRejected(_services.Logger, _remoteAddress, OpenAIError.Sanitize(hello.AgentId), rejection.Code, OpenAIError.Sanitize(rejection.Reason));
-            _connection.TrySend(FrameCodec.Json(FrameType.Reject, rejection, ProtocolJsonContext.Default.RejectMessage));
-            _connection.Complete(WebSocketCloseStatus.PolicyViolation, rejection.Code);
+            Reject(hello, rejection);
             return;
         }
 
@@ -372,6 +391,51 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
         LogConnected(_services.Logger, hello.AgentId, hello.Name, _remoteAddress, hello.ProductVersion, _models.Count, hello.Capacity);
         _refresh = RefreshLoopAsync(_connection.Aborted);
+    }
+
+    /// <summary>
+    /// Takes the agent id for this agent process (its instance token), cluster-wide: sockets of one process are one
+    /// instance, and nobody else can take over, shadow or overwrite an agent whose sockets are up.
+    /// </summary>
+    private async ValueTask<RejectMessage?> ClaimIdentityAsync(HelloMessage hello)
+    {
+        var claim = new AgentClaim
+        {
+            Group = Group,
+            AgentId = hello.AgentId,
+            InstanceToken = hello.InstanceToken ?? string.Empty,
+            ConnectionId = ConnectionId,
+            Silo = _services.Silo,
+        };
+        AgentClaimResult result;
+        try
+        {
+            result = await _services.Identity(Group, hello.AgentId).Claim(claim).WaitAsync(_services.Options.IdentityTimeout, _connection.Aborted);
+        }
+        catch (Exception ex) when (!_connection.Aborted.IsCancellationRequested)
+        {
+            LogIdentityUnavailable(_services.Logger, ex, hello.AgentId);
+            return HelloValidator.Refuse(RejectMessage.RegistryUnavailable, "the gateway could not check this agent's identity just now; retry");
+        }
+
+        if (result == AgentClaimResult.InUse)
+        {
+            return HelloValidator.Refuse(RejectMessage.AgentIdInUse,
+                $"agent id '{hello.AgentId}' is held by another running agent process; give each agent its own --agent-id (a restarted agent is accepted once its old connections are gone)");
+        }
+
+        Claim = claim;
+        return null;
+    }
+
+    private void Reject(HelloMessage hello, RejectMessage rejection)
+    {
+        Volatile.Write(ref _state, Rejected);
+
+        // Whatever the agent claimed (its id, its version in the reason) is logged sanitized: no forged lines.
+        LogRejected(_services.Logger, _remoteAddress, OpenAIError.Sanitize(hello.AgentId), rejection.Code, OpenAIError.Sanitize(rejection.Reason));
+        _connection.TrySend(FrameCodec.Json(FrameType.Reject, rejection, ProtocolJsonContext.Default.RejectMessage));
+        _connection.Complete(WebSocketCloseStatus.PolicyViolation, rejection.Code);
     }
 
     private static Dictionary<string, string> ToModelMap(IReadOnlyList<ModelAdvert> models)
@@ -489,6 +553,19 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
             return;
         }
 
+        if (Claim is { } claim)
+        {
+            try
+            {
+                await _services.Identity(Group, claim.AgentId).Release(Group, claim.AgentId, ConnectionId).WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception ex)
+            {
+                // The identity grain asks this silo before it lets anyone else take the id, so nothing is held for ever.
+                LogRegistrationFailed(_services.Logger, ex, claim.AgentId);
+            }
+        }
+
         _services.Registry.Remove(this);
         foreach (var id in _requests.Keys)
         {
@@ -518,7 +595,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                 _registrationLock.Release();
             }
         }
-        else
+        else if (previous == Handshaking)
         {
             // The description may be the peer's own close reason.
             LogHandshakeFailed(_services.Logger, _remoteAddress, _connection.ClosedReason, OpenAIError.Sanitize(_connection.CloseDescription));

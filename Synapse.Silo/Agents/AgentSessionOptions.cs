@@ -20,8 +20,20 @@ public sealed class AgentSessionOptions
     /// <summary>Response bytes an agent may send per request ahead of the caller reading them.</summary>
     public int InitialWindowBytes { get; set; } = 256 * 1024;
 
-    /// <summary>Bytes queued for an agent that does not read before it is disconnected.</summary>
+    /// <summary>
+    /// Bytes queued for one agent that does not read before it is disconnected. Every queued frame counts its pooled
+    /// buffer plus a queue slot, not just its payload.
+    /// </summary>
     public long MaxQueuedBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Bytes the send queues of all agent sockets of this silo may hold together; a socket that would pass it is cut.</summary>
+    public long MaxTotalQueuedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How long an agent has to answer our close (after a refusal, say) before its socket is aborted.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the handshake may wait for the agent identity registry before the agent is told to retry.</summary>
+    public TimeSpan IdentityTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often registrations are refreshed in the model grains (their lease).</summary>
     public TimeSpan RegistrationRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Synapse.Grains.Agents;
 using Synapse.Protocol.Transport;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Observability;
@@ -29,11 +30,19 @@ internal sealed class AgentSessionServices(
 
     public GatewayMetrics Metrics { get; } = metrics;
 
+    /// <summary>What all agent sockets of this silo may queue together.</summary>
+    public SendQueueBudget SendBudget { get; } = new(options.Value.MaxTotalQueuedBytes);
+
     public FramedConnectionOptions ConnectionOptions => new()
     {
         MaxFrameBytes = Options.MaxFrameBytes,
         HeartbeatInterval = Options.HeartbeatInterval,
         HeartbeatTimeout = Options.HeartbeatTimeout,
         MaxQueuedBytes = Options.MaxQueuedBytes,
+        SharedBudget = SendBudget,
+        CloseTimeout = Options.CloseTimeout,
     };
+
+    public IAgentIdentityGrain Identity(string group, string agentId) =>
+        Grains.GetGrain<IAgentIdentityGrain>(AgentIdentityKey.For(group, agentId));
 }

@@ -35,6 +35,7 @@ internal static class HelloValidator
             ?? CheckText(hello.Hostname, "hostname")
             ?? CheckText(hello.ProductVersion, "product version")
             ?? (hello.Capacity is < 1 or > MaxCapacity ? $"capacity must be between 1 and {MaxCapacity}" : null)
+            ?? CheckInstanceToken(hello.InstanceToken)
             ?? CheckModels(hello.Models);
         return problem is null ? null : Invalid(problem);
     }
@@ -71,10 +72,12 @@ internal static class HelloValidator
     public static string MetadataOf(ModelAdvert model) =>
         model.Metadata.ValueKind == JsonValueKind.Object ? model.Metadata.GetRawText() : "{}";
 
-    public static RejectMessage Invalid(string problem) => new()
+    public static RejectMessage Invalid(string problem) => Refuse(RejectMessage.InvalidHello, problem);
+
+    public static RejectMessage Refuse(string code, string reason) => new()
     {
-        Code = RejectMessage.InvalidHello,
-        Reason = problem,
+        Code = code,
+        Reason = reason,
         ServerVersion = ProtocolVersion.Product,
         ProtocolVersion = ProtocolVersion.Current,
     };
@@ -96,6 +99,11 @@ internal static class HelloValidator
 
         return null;
     }
+
+    private static string? CheckInstanceToken(string? token) =>
+        token is null || (token.Length is > 0 and <= 64 && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            ? null
+            : "instance token must be 1 to 64 letters, digits, '-' or '_'";
 
     private static string? CheckText(string? value, string what) =>
         value is not null && (value.Length > ProtocolLimits.MaxNameBytes || value.Any(char.IsControl))

@@ -169,6 +169,7 @@ public static partial class GatewayHost
             .Validate(o => o.MaxRequestBodyBytes is > 0 and <= 1L << 31, "--max-request-body must be between 1 byte and 2 GiB.")
             .Validate(o => o.MaxAttempts is >= 1 and <= 10, "Synapse:Gateway:MaxAttempts must be 1-10.")
             .Validate(o => o.DrainTimeout >= TimeSpan.Zero, "--drain-timeout must not be negative.")
+            .Validate(o => o.FailoverWait >= TimeSpan.Zero && o.FailoverWait <= TimeSpan.FromMinutes(1), "Synapse:Gateway:FailoverWait must be 0 to 60 seconds.")
             .Validate(o => o.RequestHeadersTimeout > TimeSpan.Zero, "Synapse:Gateway:RequestHeadersTimeout must be positive.")
             .Validate(
                 o => o.MinRequestBodyBytesPerSecond > 0 && o.RequestBodyGracePeriod > TimeSpan.FromSeconds(1),

@@ -36,6 +36,13 @@ public sealed class GatewayOptions
     /// <summary>How long a request body may start slowly before <see cref="MinRequestBodyBytesPerSecond"/> applies (more than 1 s).</summary>
     public TimeSpan RequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a request whose instance dropped before answering waits for another one (or for the same agent to
+    /// reconnect) before it fails: the caller gets an answer within about this long, not the model's whole
+    /// reconnect grace.
+    /// </summary>
+    public TimeSpan FailoverWait { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Instances tried per request when they fail before answering.</summary>
     public int MaxAttempts { get; set; } = 3;
 

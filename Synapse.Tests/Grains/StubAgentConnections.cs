@@ -37,6 +37,8 @@ public sealed class StubAgentConnection(string connectionId, string agentId, Sil
 
     public string AgentId { get; } = agentId;
 
+    public AgentClaim? Claim => null;
+
     public ConcurrentQueue<long> Started { get; } = new();
 
     public ConcurrentQueue<long> Cancelled { get; } = new();

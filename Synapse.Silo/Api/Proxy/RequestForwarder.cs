@@ -255,6 +255,7 @@ internal sealed partial class RequestForwarder(
                         CallerSilo = silo.SiloAddress,
                         ExcludedAgents = [.. excluded],
                         ExcludedConnections = [.. excludedConnections],
+                        ReconnectGrace = excluded.Count + excludedConnections.Count > 0 ? _options.FailoverWait : null,
                     },
                     cancellationToken);
             }

@@ -12,6 +12,7 @@ internal static class UpstreamErrors
         AgentErrorCodes.GatewayNodeLost => (StatusCodes.Status502BadGateway, "The gateway node holding the agent's connection failed before the response was complete."),
         AgentErrorCodes.RelayInterrupted => (StatusCodes.Status502BadGateway, "The response was interrupted between gateway nodes."),
         AgentErrorCodes.UpstreamUnreachable => (StatusCodes.Status502BadGateway, "The upstream LLM server could not be reached."),
+        AgentErrorCodes.UpstreamInvalidResponse => (StatusCodes.Status502BadGateway, "The upstream LLM server sent a response the gateway cannot relay."),
         AgentErrorCodes.IdleTimeout => (StatusCodes.Status504GatewayTimeout, "The upstream sent nothing for longer than the idle timeout."),
         AgentErrorCodes.Draining => (StatusCodes.Status503ServiceUnavailable, "The agent serving this model is shutting down."),
         AgentErrorCodes.Overloaded => (StatusCodes.Status503ServiceUnavailable, "Every instance of this model is at capacity."),
