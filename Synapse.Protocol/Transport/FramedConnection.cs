@@ -42,6 +42,7 @@ public sealed class FramedConnection : IDisposable
     {
         _socket = socket;
         _options = options;
+        options.SharedBudget?.Join(this);
     }
 
     /// <summary>Signalled when the connection is going away, for whatever reason.</summary>
@@ -77,11 +78,11 @@ public sealed class FramedConnection : IDisposable
             return false;
         }
 
-        if (_options.SharedBudget is { } budget && !budget.TryTake(cost))
+        if (_options.SharedBudget is { } budget && !budget.TryTake(this, cost))
         {
             Interlocked.Add(ref _queuedBytes, -cost);
             frame.Return();
-            Abort(ConnectionClosedReason.SendQueueFull, "the send queues of all peers together are full");
+            Abort(ConnectionClosedReason.SendQueueFull, "the send queues are full and this peer holds more than its share");
             return false;
         }
 
@@ -198,6 +199,7 @@ public sealed class FramedConnection : IDisposable
     public void Dispose()
     {
         DrainQueue();
+        _options.SharedBudget?.Leave(this);
         _abort.Dispose();
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Synapse.Protocol.Frames;
+using Microsoft.Extensions.DependencyInjection;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Hostile;
@@ -71,6 +72,130 @@ public sealed class NeverReadingAgentTests
                 Assert.Equal(System.Net.HttpStatusCode.OK, await EndToEnd.FailoverTests.PostAsync(client, healthyModel));
             },
             rounds: 3);
+    }
+
+    [Fact]
+    public async Task Agents_ThatNeverRead_AreCutAtTheSilosSharedBudgetWhileAHealthyAgentUnderItsShareKeepsServing()
+    {
+        // Each socket alone may queue 32 MiB; all together only 1 MiB.
+        await using var gateway = await SmallBuffersGatewayAsync(new Dictionary<string, string?>
+        {
+            ["Synapse:Agents:MaxTotalQueuedBytes"] = "1048576",
+        });
+        var healthyModel = GatewayFixture.UniqueModel("healthy");
+        await using var upstream = await FakeUpstream.StartAsync("healthy", healthyModel);
+        await using var healthy = await TestAgent.StartServingAsync(gateway, upstream, healthyModel);
+        using var client = gateway.CreateClient();
+        var padding = new string('p', 64 * 1024);
+
+        var deafAgents = new List<(RawAgent Raw, HttpMessageInvoker Invoker, string Id, string Model)>();
+        for (var i = 0; i < 3; i++)
+        {
+            var invoker = SmallReceiveBuffer();
+            var raw = await RawAgent.ConnectAsync(gateway.WsUrl, invoker: invoker);
+            var id = "deaf-" + Guid.NewGuid().ToString("N")[..6];
+            var model = GatewayFixture.UniqueModel("deaf");
+            await raw.SendHelloAsync(RawAgent.Hello(id, model) with { Capacity = 64 });
+            Assert.NotNull(await raw.ReceiveFrameAsync(FrameType.Welcome, TimeSpan.FromSeconds(5)));
+            deafAgents.Add((raw, invoker, id, model));
+        }
+
+        // 24 requests of 64 KB for each agent that reads nothing: 1.5 MB each, beyond the shared budget.
+        var calls = deafAgents.SelectMany(d => Enumerable.Range(0, 24).Select(async _ =>
+        {
+            await TestAgent.WaitForModelAsync(gateway, d.Model, 1);
+            using var response = await client.PostAsync(
+                new Uri("/v1/chat/completions", UriKind.Relative),
+                new StringContent($$"""{"model":"{{d.Model}}","pad":"{{padding}}"}""", Encoding.UTF8, "application/json"));
+            Assert.True((int)response.StatusCode >= 500, $"a request for a deaf agent answered {(int)response.StatusCode}");
+        }));
+        await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(60));
+
+        foreach (var deaf in deafAgents)
+        {
+            Assert.Contains(gateway.Log.Lines, l => l.Contains(deaf.Id, StringComparison.Ordinal) && l.Contains("SendQueueFull", StringComparison.Ordinal));
+            Assert.False(await StillOpenAsync(deaf.Raw), "the gateway closed the deaf agent's socket");
+            await deaf.Raw.DisposeAsync();
+            deaf.Invoker.Dispose();
+        }
+
+        Assert.Equal(1, (int)healthy.App.ConnectedCount);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await EndToEnd.FailoverTests.PostAsync(client, healthyModel));
+        Assert.Equal(0, gateway.Services.GetRequiredService<Silo.Agents.AgentSessionServices>().SendBudget.UsedBytes);
+    }
+
+    [Fact]
+    public async Task Agent_ThatKeepsSendingButNeverReads_IsCutWhenASendStallsForTheHeartbeatTimeout()
+    {
+        // A per-socket limit too large to be reached: only the stalled send can tell this agent stopped reading.
+        await using var gateway = await SmallBuffersGatewayAsync(new Dictionary<string, string?>
+        {
+            ["Synapse:Agents:MaxQueuedBytes"] = "1073741824",
+            ["Synapse:Agents:HeartbeatInterval"] = "00:00:01",
+            ["Synapse:Agents:HeartbeatTimeout"] = "00:00:03",
+        });
+        using var client = gateway.CreateClient();
+        using var invoker = SmallReceiveBuffer();
+        await using var deaf = await RawAgent.ConnectAsync(gateway.WsUrl, invoker: invoker);
+        var agentId = "stalled-" + Guid.NewGuid().ToString("N")[..6];
+        var model = GatewayFixture.UniqueModel("stalled");
+        await deaf.SendHelloAsync(RawAgent.Hello(agentId, model) with { Capacity = 64 });
+        Assert.NotNull(await deaf.ReceiveFrameAsync(FrameType.Welcome, TimeSpan.FromSeconds(5)));
+        await TestAgent.WaitForModelAsync(gateway, model, 1);
+
+        // Its pings say it is alive; it reads nothing.
+        using var stop = new CancellationTokenSource();
+        var pinging = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await deaf.SendAsync(FrameCodec.Ping(FrameType.Ping, 1));
+                    await Task.Delay(200, stop.Token);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+            {
+            }
+        });
+        var padding = new string('p', 64 * 1024);
+        var calls = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var response = await client.PostAsync(
+                new Uri("/v1/chat/completions", UriKind.Relative),
+                new StringContent($$"""{"model":"{{model}}","pad":"{{padding}}"}""", Encoding.UTF8, "application/json"));
+            Assert.True((int)response.StatusCode >= 500, $"a request for the stalled agent answered {(int)response.StatusCode}");
+        });
+
+        await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await pinging;
+
+        Assert.Contains(gateway.Log.Lines, l => l.Contains(agentId, StringComparison.Ordinal) && l.Contains("SendStalled", StringComparison.Ordinal));
+    }
+
+    private static Task<TestGateway> SmallBuffersGatewayAsync(Dictionary<string, string?> settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Synapse:Gateway:MaxRequestBodyBytes"] = "1048576",
+            ["Synapse:Agents:HeartbeatInterval"] = "00:00:05",
+            ["Synapse:Agents:HeartbeatTimeout"] = "00:00:30",
+            ["Synapse:Balancing:QueueTimeout"] = "00:00:05",
+            ["Synapse:Balancing:ReconnectGrace"] = "00:00:01",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        return TestGateway.StartAsync(all, configure: builder => builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+        {
+            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+            socket.SendBufferSize = 16 * 1024;
+            return socket;
+        }));
     }
 
     /// <summary>
