@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Options;
 using Synapse.Protocol;
 using Synapse.Silo.Api.Errors;
@@ -31,10 +32,13 @@ internal static partial class InstallEndpoints
             script = InstallScript.Failure("the gateway failed to prepare the install script; its log says why.");
         }
 
+        // With a length, curl notices a script cut short instead of handing bash half of it.
+        var body = Encoding.UTF8.GetBytes(script);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "text/x-shellscript; charset=utf-8";
+        context.Response.ContentLength = body.Length;
         context.Response.Headers.CacheControl = "no-store";
-        await context.Response.WriteAsync(script, context.RequestAborted);
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
     private static string ScriptFor(HttpContext context, ILogger logger)
