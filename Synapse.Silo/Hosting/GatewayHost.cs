@@ -122,10 +122,7 @@ public static partial class GatewayHost
         {
             try
             {
-                var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Synapse.Gateway");
-                var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-                var url = ListenUrl(options);
-                LogStarting(logger, GatewayCommandLine.Version, url, options.ApiAuthKey is { Length: > 0 }, options.WsAuthKey is { Length: > 0 });
+                StartupBanner.WriteWhenStarted(app);
                 await app.RunAsync();
                 return 0;
             }
@@ -193,7 +190,4 @@ public static partial class GatewayHost
             .Validate(o => o.PullRetryMaxDelay > TimeSpan.Zero, "Synapse:Relay:PullRetryMaxDelay must be positive.")
             .ValidateOnStart();
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Synapse gateway {Version} listening on {Url} (API key {ApiKey}, WebSocket key {WsKey})")]
-    private static partial void LogStarting(ILogger logger, string version, string url, bool apiKey, bool wsKey);
 }

@@ -15,8 +15,11 @@ public sealed class GatewayOptions
     /// <summary>When set, agents must present it to open <c>/ws</c>.</summary>
     public string? WsAuthKey { get; set; }
 
-    /// <summary>The agent binary served by <c>/getclient</c>, or a folder with one per platform.</summary>
-    public string ClientBinary { get; set; } = "./client";
+    /// <summary>
+    /// The agent binary served by <c>/getclient</c>, or a folder with one per platform. Unset: the source checkout's
+    /// build output (see <see cref="Install.ClientBinaryLocator"/>).
+    /// </summary>
+    public string? ClientBinary { get; set; }
 
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;

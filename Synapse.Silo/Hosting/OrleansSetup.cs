@@ -76,6 +76,7 @@ internal static class OrleansSetup
         });
 
         silo.AddSynapseGrains();
+        WatchdogClock.Install(silo.Services);
 
         // Trace context crosses grain calls, so one request is one trace across silos. Only when spans are recorded:
         // the grain call filters cost a few percent of every request even with nobody listening.

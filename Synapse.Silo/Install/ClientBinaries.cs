@@ -4,42 +4,25 @@ using Synapse.Silo.Hosting;
 namespace Synapse.Silo.Install;
 
 /// <summary>
-/// The agent binaries the gateway hands out: <c>--client-binary</c> names one file (served for linux-x64) or a
-/// folder holding <c>linux-x64/synapse-client</c>, <c>linux-arm64/synapse-client</c>, ...
+/// The agent binaries the gateway hands out, found by <see cref="ClientBinaryLocator"/> from <c>--client-binary</c>
+/// or, without it, in the source checkout the gateway runs from.
 /// </summary>
 internal sealed class ClientBinaries(IOptions<GatewayOptions> options)
 {
-    public const string FileName = "synapse-client";
+    public const string FileName = ClientBinaryLocator.FileName;
 
-    private static readonly string[] Platforms = ["linux-x64", "linux-arm64"];
+    private readonly ClientBinaryLocator _locator = new(options.Value.ClientBinary, Environment.CurrentDirectory, AppContext.BaseDirectory);
+
+    /// <summary>True when <c>--client-binary</c> names the place; false when the checkout is searched.</summary>
+    public bool IsConfigured => _locator.IsConfigured;
+
+    /// <summary>Every binary served now, one per platform.</summary>
+    public IReadOnlyList<ClientBinary> All => _locator.FindAll();
+
+    public bool Any => All.Count > 0;
 
     /// <summary>The binary for <paramref name="os"/>/<paramref name="arch"/>, or null when there is none.</summary>
-    public FileInfo? Find(string os, string arch)
-    {
-        var platform = $"{os}-{arch}";
-        if (Array.IndexOf(Platforms, platform) < 0)
-        {
-            return null;
-        }
-
-        var configured = options.Value.ClientBinary;
-        if (string.IsNullOrWhiteSpace(configured))
-        {
-            return null;
-        }
-
-        var path = Path.GetFullPath(configured);
-        if (Directory.Exists(path))
-        {
-            var file = new FileInfo(Path.Combine(path, platform, FileName));
-            return file.Exists ? file : null;
-        }
-
-        var single = new FileInfo(path);
-        return single.Exists && platform == "linux-x64" ? single : null;
-    }
-
-    public bool Any => Platforms.Any(p => Find("linux", p["linux-".Length..]) is not null);
+    public FileInfo? Find(string os, string arch) => _locator.Find($"{os}-{arch}");
 
     /// <summary>Normalises what callers send (<c>x86_64</c>, <c>amd64</c>, <c>aarch64</c>...) to the platform names.</summary>
     public static string NormalizeArch(string? arch) => arch?.ToLowerInvariant() switch
@@ -48,4 +31,9 @@ internal sealed class ClientBinaries(IOptions<GatewayOptions> options)
         "arm64" or "aarch64" => "arm64",
         var other => other,
     };
+
+    /// <summary>What an operator does so that the gateway has binaries to serve: one sentence, no paths.</summary>
+    public string HowToProvide => IsConfigured
+        ? "point --client-binary at a synapse-client binary or at a folder holding linux-x64/synapse-client (make all in the Synapse checkout builds one)"
+        : "run make all in the Synapse checkout the gateway runs from (no restart needed), or start the gateway with --client-binary PATH";
 }

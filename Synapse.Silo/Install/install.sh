@@ -8,6 +8,7 @@ set -euo pipefail
 SYNAPSE_GATEWAY='{{GATEWAY}}'
 SYNAPSE_SERVER_URL='{{SERVER_URL}}'
 SYNAPSE_VERSION='{{VERSION}}'
+SYNAPSE_PLATFORMS='{{PLATFORMS}}'
 install_dir="${SYNAPSE_INSTALL_DIR:-$HOME/.local/bin}"
 target="$install_dir/synapse-client"
 
@@ -48,6 +49,10 @@ else
   else
     say "installing synapse-client $SYNAPSE_VERSION ($os-$arch) to $target"
   fi
+  case " $SYNAPSE_PLATFORMS " in
+    *" $os-$arch "*) ;;
+    *) fail "this gateway has no agent for $os-$arch (it has: $SYNAPSE_PLATFORMS); on the gateway, run make all RID=$os-$arch in the Synapse checkout, or give --client-binary a folder holding $os-$arch/synapse-client" ;;
+  esac
   mkdir -p "$install_dir"
   tmp="$(mktemp "$install_dir/.synapse-client.XXXXXX")"
   trap 'rm -f "$tmp"' EXIT

@@ -102,17 +102,57 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
 
     [Theory]
     [InlineData("a$(id)")]
+    [InlineData("x&&id")]
+    [InlineData("my_gateway:8080")]
+    public async Task Run_HostThatIsNoValidName_AnswersAFailingScriptThatNeverEchoesIt(string host)
+    {
+        var (status, body) = await RawGetAsync("/run", host);
+        var (code, stdout, stderr) = await FailureScriptTests.PipeIntoBashAsync(body);
+
+        Assert.Equal(200, status);
+        Assert.DoesNotContain(host, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("SYNAPSE_SERVER_URL", body, StringComparison.Ordinal);
+        Assert.Equal(Synapse.Silo.Install.InstallScript.FailureExitCode, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.StartsWith("synapse: error: the gateway cannot tell its own address from the Host header", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Kestrel itself refuses these before any endpoint runs (400, empty body): no script, and no echo either.</summary>
+    [Theory]
     [InlineData("host`id`")]
     [InlineData("a';id;'")]
-    [InlineData("x&&id")]
     [InlineData("a|b")]
-    public async Task Run_HostileHostHeader_IsRefusedNeverEchoedIntoTheScript(string host)
+    public async Task Run_HostKestrelRefuses_IsNeverEchoedIntoAScript(string host)
     {
         var (status, body) = await RawGetAsync("/run", host);
 
         Assert.Equal(400, status);
         Assert.DoesNotContain("#!/usr/bin/env bash", body, StringComparison.Ordinal);
         Assert.DoesNotContain(host, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OneLiner_PlatformTheGatewayLacks_SaysWhichAndHowToBuildIt()
+    {
+        // This machine claims to be aarch64; the gateway serves linux-x64 only.
+        var tools = Directory.CreateDirectory(Path.Combine(_home, "tools")).FullName;
+        var uname = Path.Combine(tools, "uname");
+        await File.WriteAllTextAsync(uname, """
+            #!/usr/bin/env bash
+            if [ "$1" = -m ]; then echo aarch64; else exec /usr/bin/uname "$@"; fi
+
+            """);
+        File.SetUnixFileMode(uname, (UnixFileMode)Convert.ToInt32("755", 8));
+
+        await using var run = ProductProcess.StartShell(
+            $"curl -fsSL '{Gateway.BaseUrl}/run' | bash -s -- --upstream http://127.0.0.1:9",
+            new Dictionary<string, string> { ["HOME"] = _home, ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") },
+            _home);
+        var code = await run.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, code);
+        Assert.Contains("synapse: error: this gateway has no agent for linux-arm64 (it has: linux-x64); on the gateway, run make all RID=linux-arm64", run.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Installed));
     }
 
     [Fact]
