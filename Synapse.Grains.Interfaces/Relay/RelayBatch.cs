@@ -1,3 +1,5 @@
+using Synapse.Grains.Responses;
+
 namespace Synapse.Grains.Relay;
 
 /// <summary>
@@ -14,5 +16,6 @@ public sealed record RelayBatch
 
     [Id(1)] public required int Sequence { get; init; }
 
-    [Id(2)] public required RelayEvent[] Events { get; init; }
+    // Id 2 held the events in a type of their own before responses had one event type end to end.
+    [Id(3)] public required ResponseEvent[] Events { get; init; }
 }

@@ -1,7 +1,6 @@
 using Orleans.Placement;
 using Synapse.Grains.Placement;
 using Synapse.Grains.Relay;
-using Synapse.Protocol.Messages;
 
 namespace Synapse.Grains.Agents;
 
@@ -20,9 +19,8 @@ internal sealed class AgentConnectionGrain(ILocalAgentConnections connections, R
             return Task.FromResult(SendResult.ConnectionGone);
         }
 
-        var head = new RequestHead(request.RequestId, request.Model, request.Method, request.PathAndQuery, request.Headers, EndOfBody: true);
         var sink = relay.CreateSink(request.RequestId, request.ReplyTo, connection);
-        var result = connection.TryStart(head, request.Body, sink);
+        var result = connection.TryStart(request.ToHead(), request.Body.Span, sink);
         if (result != SendResult.Accepted)
         {
             relay.Abandon(sink);

@@ -15,7 +15,7 @@ public interface ILocalAgentConnection
 
     /// <summary>
     /// Sends a request to the agent. The body is copied before this returns. From then on every response event goes
-    /// to <paramref name="sink"/>, ending with exactly one <see cref="IResponseSink.OnEnd"/>.
+    /// to <paramref name="sink"/>, ending with exactly one end event.
     /// </summary>
     SendResult TryStart(RequestHead head, ReadOnlySpan<byte> body, IResponseSink sink);
 

@@ -1,19 +1,13 @@
-using Synapse.Protocol.Frames;
-using Synapse.Protocol.Messages;
+using Synapse.Grains.Responses;
 
 namespace Synapse.Grains.Agents;
 
 /// <summary>
-/// Where an agent socket delivers one request's response. Called on the socket's receive loop, so implementations
-/// must not block: they queue and return.
+/// Where an agent socket delivers one request's response, event by event, ending with exactly one end event.
+/// Called on the socket's receive loop, so implementations must not block: they queue and return. A body event's
+/// pooled buffer belongs to the sink from then on.
 /// </summary>
 public interface IResponseSink
 {
-    void OnHead(ResponseHead head);
-
-    /// <summary>Body bytes start at <paramref name="offset"/> in <paramref name="frame"/>; the sink owns the frame.</summary>
-    void OnBody(Frame frame, int offset);
-
-    /// <summary>The last call for the request: success, an upstream error or the socket going away.</summary>
-    void OnEnd(ResponseEnd end);
+    void Write(ResponseEvent item);
 }

@@ -15,9 +15,10 @@ namespace Synapse.Grains.Hosting;
 public static class SynapseGrainsSiloBuilderExtensions
 {
     /// <summary>
-    /// Registers the grains' services: pinned placement, balancing policies, the response relay. The host supplies
-    /// <see cref="Agents.ILocalAgentConnections"/> (the sockets this silo holds) and the stream provider.
-    /// Memory-stream payloads get a block codec and copier (see <see cref="ByteSegmentCodec"/>).
+    /// Registers the grains' services: pinned placement, balancing policies, model grain options and the response
+    /// relay (<see cref="RelaySiloBuilderExtensions.AddSynapseRelay"/>). The host supplies
+    /// <see cref="Agents.ILocalAgentConnections"/> (the sockets this silo holds). Memory-stream payloads get a block
+    /// codec and copier (see <see cref="ByteSegmentCodec"/>).
     /// </summary>
     public static ISiloBuilder AddSynapseGrains(this ISiloBuilder builder)
     {
@@ -26,7 +27,6 @@ public static class SynapseGrainsSiloBuilderExtensions
         services.AddSingleton<ILoadBalancingPolicy, PowerOfTwoChoicesPolicy>();
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<ILoadBalancingPolicy, RoundRobinPolicy>();
-        services.AddSingleton<RelayPublisher>();
         services.AddSingleton<IFieldCodec<ArraySegment<byte>>, ByteSegmentCodec>();
         services.AddSingleton<IDeepCopier<ArraySegment<byte>>, ByteSegmentCopier>();
         services.AddOptions<ModelGrainOptions>()
@@ -38,6 +38,7 @@ public static class SynapseGrainsSiloBuilderExtensions
             .Validate(o => o.QueueTimeout >= TimeSpan.Zero && o.QueueTimeout <= TimeSpan.FromMinutes(9), "Synapse:Balancing:QueueTimeout must be between 0 and 9 minutes.")
             .Validate(o => o.RegistrationTtl >= TimeSpan.FromSeconds(2), "Synapse:Balancing:RegistrationTtl must be at least 2 seconds.")
             .ValidateOnStart();
+        builder.AddSynapseRelay();
         return builder;
     }
 }

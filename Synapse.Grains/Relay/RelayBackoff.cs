@@ -9,14 +9,7 @@ namespace Synapse.Grains.Relay;
 /// </summary>
 public sealed class RelayBackoff(TimeSpan max) : IQueueReaderBackoffProvider, IMessageDeliveryBackoffProvider
 {
-    private static readonly TimeSpan First = TimeSpan.FromMilliseconds(50);
+    private readonly Protocol.Backoff _backoff = new(TimeSpan.FromMilliseconds(50), max);
 
-    public TimeSpan Next(int attempt)
-    {
-        var delay = First * Math.Pow(2, Math.Clamp(attempt, 0, 16));
-        var capped = delay < max ? delay : max;
-
-        // Jitter, so the agents of one silo do not all knock on the new queue owner at the same moment.
-        return capped * (0.8 + (0.4 * Random.Shared.NextDouble()));
-    }
+    public TimeSpan Next(int attempt) => _backoff.Delay(attempt);
 }

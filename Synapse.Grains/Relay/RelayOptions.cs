@@ -45,6 +45,9 @@ public sealed class RelayOptions
     /// <summary>An inbox shard whose path failed is avoided for new requests for this long.</summary>
     public TimeSpan SuspectShardPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the caller's silo looks for cross-silo responses that went silent.</summary>
+    public TimeSpan StallCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Silence after which the caller's silo gives a cross-silo response up as lost.</summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(8);
 

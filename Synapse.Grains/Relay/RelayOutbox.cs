@@ -15,6 +15,9 @@ internal sealed partial class RelayOutbox : IDisposable
     private const int MaxBatchesPerEnvelope = 256;
     private const int MaxBytesPerEnvelope = 512 * 1024;
 
+    /// <summary>A queue whose silo died comes back when membership says so: retry soon, without hammering it.</summary>
+    private static readonly Protocol.Backoff PublishBackoff = new(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250));
+
     private readonly RelayPublisher _owner;
     private readonly IAsyncStream<RelayEnvelope> _stream;
     private readonly Channel<StreamRelaySink> _ready = Channel.CreateUnbounded<StreamRelaySink>(
@@ -127,8 +130,7 @@ internal sealed partial class RelayOutbox : IDisposable
     private async Task<bool> PublishAsync(RelayEnvelope envelope)
     {
         var deadline = Environment.TickCount64 + (long)_owner.Options.PublishRetryWindow.TotalMilliseconds;
-        var delay = 50;
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 0; ; attempt++)
         {
             try
             {
@@ -137,9 +139,8 @@ internal sealed partial class RelayOutbox : IDisposable
             }
             catch (Exception ex) when (Environment.TickCount64 < deadline && !_stopped.IsCancellationRequested)
             {
-                LogPublishRetry(_owner.Logger, ex, ReplyTo, attempt);
-                await Task.Delay(delay);
-                delay = Math.Min(delay * 2, 250);
+                LogPublishRetry(_owner.Logger, ex, ReplyTo, attempt + 1);
+                await PublishBackoff.WaitAsync(attempt, _stopped.Token);
             }
             catch (Exception ex)
             {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Synapse.Grains.Agents;
-using Synapse.Protocol.Frames;
-using Synapse.Protocol.Messages;
+using Synapse.Grains.Responses;
 
 namespace Synapse.Grains.Relay;
 
@@ -14,14 +13,15 @@ internal sealed class StreamRelaySink : IResponseSink
 {
     private const int MaxMergedBodyBytes = 64 * 1024;
 
-    private static readonly RelayEvent KeepAliveMarker = new() { Kind = RelayEventKind.End, ErrorCode = "keepalive" };
-
-    private readonly ConcurrentQueue<RelayEvent> _events = new();
+    private readonly ConcurrentQueue<ResponseEvent> _events = new();
     private readonly RelayOutbox _outbox;
     private int _scheduled;
     private int _sequence;
     private int _ended;
     private int _dropped;
+
+    // Proves the path to the caller at once; it rides along with the head when that is already there.
+    private int _keepAliveWanted = 1;
     private long _lastPublish = Environment.TickCount64;
 
     public StreamRelaySink(RelayOutbox outbox, long requestId, SiloAddress replyTo, ILocalAgentConnection connection)
@@ -30,9 +30,7 @@ internal sealed class StreamRelaySink : IResponseSink
         RequestId = requestId;
         ReplyTo = replyTo;
         Connection = connection;
-
-        // Proves the path to the caller at once; it rides along with the head when that is already there.
-        Enqueue(KeepAliveMarker);
+        _outbox.Schedule(this);
     }
 
     public long RequestId { get; }
@@ -45,26 +43,34 @@ internal sealed class StreamRelaySink : IResponseSink
 
     public bool IsDropped => Volatile.Read(ref _dropped) == 1;
 
-    public void OnHead(ResponseHead head) =>
-        Enqueue(new RelayEvent
-        {
-            Kind = RelayEventKind.Head,
-            StatusCode = head.StatusCode,
-            Headers = head.Headers as HeaderField[] ?? [.. head.Headers],
-        });
+    internal bool HasPending => (!_events.IsEmpty || Volatile.Read(ref _keepAliveWanted) == 1) && !IsDropped;
 
-    public void OnBody(Frame frame, int offset)
+    public void Write(ResponseEvent item)
     {
-        var body = frame.Buffer.AsSpan(offset, frame.Length - offset).ToArray();
-        frame.Return();
-        Enqueue(new RelayEvent { Kind = RelayEventKind.Body, Body = body });
+        if (IsDropped || Volatile.Read(ref _ended) == 1)
+        {
+            item.Release();
+            return;
+        }
+
+        // A socket's body sits in its pooled frame: copy it out now, the frame goes back at once.
+        if (item.Kind == ResponseEventKind.Body)
+        {
+            var bytes = item.Body.ToArray();
+            item.Release();
+            item = ResponseEvent.BodyOf(bytes);
+        }
+
+        _events.Enqueue(item);
+        _outbox.Schedule(this);
     }
 
-    public void OnEnd(ResponseEnd end) =>
-        Enqueue(new RelayEvent { Kind = RelayEventKind.End, ErrorCode = end.ErrorCode, ErrorMessage = end.ErrorMessage });
-
     /// <summary>Nothing was published for a while: tell the caller the path is alive.</summary>
-    public void RequestKeepAlive() => Enqueue(KeepAliveMarker);
+    public void RequestKeepAlive()
+    {
+        Volatile.Write(ref _keepAliveWanted, 1);
+        _outbox.Schedule(this);
+    }
 
     /// <summary>Stops publishing; whatever is queued is dropped.</summary>
     public void Drop()
@@ -78,7 +84,7 @@ internal sealed class StreamRelaySink : IResponseSink
 
     internal void Unschedule() => Volatile.Write(ref _scheduled, 0);
 
-    /// <summary>Takes what is queued as one batch; null when there is nothing (or only a keepalive already covered).</summary>
+    /// <summary>Takes what is queued as one batch; null when there is nothing to send.</summary>
     internal RelayBatch? Take(out bool ended, out int bytes)
     {
         ended = false;
@@ -89,28 +95,14 @@ internal sealed class StreamRelaySink : IResponseSink
             return null;
         }
 
-        List<RelayEvent>? events = null;
-        var keepAlive = false;
-        while (_events.TryPeek(out var next))
+        var keepAlive = Interlocked.Exchange(ref _keepAliveWanted, 0) == 1;
+        List<ResponseEvent>? events = null;
+        while (bytes <= MaxMergedBodyBytes * 4 && _events.TryDequeue(out var next))
         {
-            if (ReferenceEquals(next, KeepAliveMarker))
-            {
-                _events.TryDequeue(out _);
-                keepAlive = true;
-                continue;
-            }
-
-            if (bytes > MaxMergedBodyBytes * 4)
-            {
-                // Leave the rest for the next envelope; the outbox schedules this sink again.
-                break;
-            }
-
-            _events.TryDequeue(out _);
-            events ??= new List<RelayEvent>(4);
+            events ??= new List<ResponseEvent>(4);
             Append(events, next);
-            bytes += next.Body?.Length ?? 64;
-            if (next.Kind == RelayEventKind.End)
+            bytes += next.Body.Length + 64;
+            if (next.Kind == ResponseEventKind.End)
             {
                 ended = true;
                 Volatile.Write(ref _ended, 1);
@@ -118,6 +110,7 @@ internal sealed class StreamRelaySink : IResponseSink
             }
         }
 
+        // Whatever is left waits for the next envelope; the outbox schedules this sink again.
         if (events is not null)
         {
             return new RelayBatch { RequestId = RequestId, Sequence = _sequence++, Events = [.. events] };
@@ -126,30 +119,17 @@ internal sealed class StreamRelaySink : IResponseSink
         return keepAlive ? new RelayBatch { RequestId = RequestId, Sequence = RelayBatch.KeepAliveSequence, Events = [] } : null;
     }
 
-    internal bool HasPending => !_events.IsEmpty && !IsDropped;
-
     internal void Published() => Volatile.Write(ref _lastPublish, Environment.TickCount64);
 
-    private void Enqueue(RelayEvent item)
+    private static void Append(List<ResponseEvent> batch, ResponseEvent next)
     {
-        if (IsDropped || Volatile.Read(ref _ended) == 1)
+        if (next.Kind == ResponseEventKind.Body && batch.Count > 0 && batch[^1] is { Kind: ResponseEventKind.Body } previous
+            && previous.Body.Length + next.Body.Length <= MaxMergedBodyBytes)
         {
-            return;
-        }
-
-        _events.Enqueue(item);
-        _outbox.Schedule(this);
-    }
-
-    private static void Append(List<RelayEvent> batch, RelayEvent next)
-    {
-        if (next.Kind == RelayEventKind.Body && batch.Count > 0 && batch[^1] is { Kind: RelayEventKind.Body, Body: { } previous }
-            && previous.Length + next.Body!.Length <= MaxMergedBodyBytes)
-        {
-            var merged = new byte[previous.Length + next.Body.Length];
-            previous.CopyTo(merged, 0);
-            next.Body.CopyTo(merged, previous.Length);
-            batch[^1] = new RelayEvent { Kind = RelayEventKind.Body, Body = merged };
+            var merged = new byte[previous.Body.Length + next.Body.Length];
+            previous.Body.Span.CopyTo(merged);
+            next.Body.Span.CopyTo(merged.AsSpan(previous.Body.Length));
+            batch[^1] = ResponseEvent.BodyOf(merged);
             return;
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using Synapse.Grains.Agents;
 using Synapse.Grains.Models;
+using Synapse.Grains.Responses;
 using Synapse.Protocol;
 using Synapse.Protocol.Frames;
 using Synapse.Protocol.Messages;
@@ -268,11 +269,11 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                     if (ResponseHeadValidator.Check(head) is { } invalid)
                     {
                         LogInvalidHead(_services.Logger, AgentId, head.RequestId, OpenAIError.Sanitize(invalid));
-                        FailRequest(head.RequestId, AgentErrorCodes.UpstreamInvalidResponse, "the upstream's response head cannot be relayed: " + OpenAIError.Sanitize(invalid));
+                        FailRequest(head.RequestId, GatewayErrorCodes.UpstreamInvalidResponse, "the upstream's response head cannot be relayed: " + OpenAIError.Sanitize(invalid));
                     }
                     else
                     {
-                        headRequest.Sink.OnHead(head);
+                        headRequest.Sink.Write(ResponseEvent.Head(head));
                     }
                 }
                 else
@@ -295,11 +296,11 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                 {
                     frame.Return();
                     LogWindowExceeded(_services.Logger, AgentId, bodyId);
-                    FailRequest(bodyId, AgentErrorCodes.UpstreamError, "the agent sent more than its flow-control window");
+                    FailRequest(bodyId, GatewayErrorCodes.WindowExceeded, "the agent sent more than its flow-control window");
                     break;
                 }
 
-                bodyRequest.Sink.OnBody(frame, FrameCodec.RequestPayloadOffset);
+                bodyRequest.Sink.Write(ResponseEvent.PooledBody(frame.Buffer, FrameCodec.RequestPayloadOffset, count));
                 break;
 
             case FrameType.ResponseEnd:
@@ -315,7 +316,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
                 if (_requests.TryRemove(end.RequestId, out var endRequest))
                 {
-                    endRequest.Sink.OnEnd(end);
+                    endRequest.Sink.Write(ResponseEvent.End(end));
                 }
 
                 break;
@@ -541,7 +542,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         if (_requests.TryRemove(requestId, out var request))
         {
             _connection.TrySend(FrameCodec.Cancel(requestId));
-            request.Sink.OnEnd(new ResponseEnd(requestId, code, message));
+            request.Sink.Write(ResponseEvent.End(code, message));
         }
     }
 
@@ -571,7 +572,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         {
             if (_requests.TryRemove(id, out var request))
             {
-                request.Sink.OnEnd(new ResponseEnd(id, AgentErrorCodes.AgentDisconnected, "The agent serving this request disconnected."));
+                request.Sink.Write(ResponseEvent.End(GatewayErrorCodes.AgentDisconnected, "The agent serving this request disconnected."));
             }
         }
 

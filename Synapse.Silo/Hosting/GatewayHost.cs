@@ -7,6 +7,7 @@ using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Models;
 using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Forwarding;
 using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Status;
@@ -45,7 +46,6 @@ public static partial class GatewayHost
 
         var gateway = Bind<GatewayOptions>(builder, GatewayOptions.SectionName);
         var cluster = Bind<ClusterSettings>(builder, ClusterSettings.SectionName);
-        var relay = Bind<RelayOptions>(builder, RelayOptions.SectionName);
         AddOptions(builder.Services);
 
         builder.WebHost.UseUrls(ListenUrl(gateway));
@@ -72,7 +72,7 @@ public static partial class GatewayHost
 
         var kubernetes = KubernetesEnvironment.Detect(Environment.GetEnvironmentVariable);
         var tracing = TelemetrySetup.IsTracingEnabled(builder.Configuration);
-        builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, relay, kubernetes, tracing));
+        builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, kubernetes, tracing));
 
         var services = builder.Services;
         services.AddSingleton<GatewayState>();
@@ -81,11 +81,11 @@ public static partial class GatewayHost
         services.AddSingleton<AgentSessionRegistry>();
         services.AddSingleton<ILocalAgentConnections>(sp => sp.GetRequiredService<AgentSessionRegistry>());
         services.AddSingleton<AgentSessionServices>();
-        services.AddSingleton<RemoteResponseTable>();
-        services.AddSingleton<IRelayInbox>(sp => sp.GetRequiredService<RemoteResponseTable>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
         services.AddSingleton<GrainReferences>();
         services.AddSingleton<UpstreamConnector>();
+        services.AddSingleton<InstanceLeaser>();
+        services.AddSingleton<ForwardingAttempt>();
         services.AddSingleton<RequestForwarder>();
         services.AddSingleton<ApiKeyValidator>();
         services.AddSingleton<ModelCatalog>();
@@ -93,8 +93,6 @@ public static partial class GatewayHost
         services.AddSingleton<ClusterStatusProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
         builder.AddGatewayTelemetry();
-        services.AddHostedService<MembershipWatcher>();
-        services.AddHostedService<RelayStallWatchdog>();
         services.AddHostedService<DrainCoordinator>();
 
         configure?.Invoke(builder);
@@ -182,12 +180,6 @@ public static partial class GatewayHost
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.HeartbeatTimeout > o.HeartbeatInterval, "Synapse:Agents: the heartbeat timeout must exceed the interval.")
             .Validate(o => o.MaxFrameBytes is >= 64 * 1024 and <= 64 * 1024 * 1024, "Synapse:Agents:MaxFrameBytes must be 64 KiB to 64 MiB.")
             .Validate(o => o.InitialWindowBytes >= 16 * 1024, "Synapse:Agents:InitialWindowBytes must be at least 16 KiB.")
-            .ValidateOnStart();
-        services.AddOptions<RelayOptions>()
-            .BindConfiguration(RelayOptions.SectionName)
-            .Validate(o => o.PollingPeriod > TimeSpan.Zero && o.Queues > 0, "Synapse:Relay needs a positive polling period and queue count.")
-            .Validate(o => o.StallTimeout > o.KeepAliveInterval * 2, "Synapse:Relay:StallTimeout must exceed twice the keepalive interval.")
-            .Validate(o => o.PullRetryMaxDelay > TimeSpan.Zero, "Synapse:Relay:PullRetryMaxDelay must be positive.")
             .ValidateOnStart();
     }
 }

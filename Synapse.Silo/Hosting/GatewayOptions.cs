@@ -50,6 +50,21 @@ public sealed class GatewayOptions
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
+    /// How long a request that has not started keeps trying other paths to its instances (sockets gone, a silo dying,
+    /// relays stalled while the cluster settles) before it fails. Waiting a few seconds beats failing.
+    /// </summary>
+    public TimeSpan PathRetryWindow { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Paths tried per request within <see cref="PathRetryWindow"/>.</summary>
+    public int MaxPathRetries { get; set; } = 30;
+
+    /// <summary>How long a request rides out a model registry that does not answer (its silo just died) before 503.</summary>
+    public TimeSpan RegistryRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a silo may take to answer for its agents (model list, status) before it is left out.</summary>
+    public TimeSpan SiloAnswerTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
     /// A non-streaming answer is held up to this size until it is complete, so that an agent dying midway still
     /// gives the caller a clean 502 instead of a truncated body.
     /// </summary>

@@ -1,18 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
 using Orleans.Configuration;
-using Orleans.Runtime.Providers;
-using Orleans.Streams;
 using StackExchange.Redis;
 using Synapse.Grains.Hosting;
-using Synapse.Grains.Relay;
 
 namespace Synapse.Silo.Hosting;
 
 /// <summary>How the co-hosted silo joins its cluster and carries responses between silos.</summary>
 internal static class OrleansSetup
 {
-    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, RelayOptions relay, KubernetesEnvironment? kubernetes, bool tracing)
+    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, KubernetesEnvironment? kubernetes, bool tracing)
     {
         if (kubernetes is not null)
         {
@@ -61,20 +58,7 @@ internal static class OrleansSetup
         // grains per model and per agent socket, so a tenth of that is still far more than it will hold.
         silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = 100_000);
 
-        silo.AddMemoryStreams(RelayStreams.ProviderName, streams =>
-        {
-            // Implicit subscriptions only: no pub-sub grain on the path and no subscription state a silo could lose.
-            streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly);
-            streams.ConfigurePartitioning(relay.Queues);
-
-            // Queues follow the consistent ring, which moves at once when membership declares a silo dead; a
-            // lease-based balancer would leave a dead silo's queues unread until their leases ran out.
-            streams.UseConsistentRingQueueBalancer();
-            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = relay.PollingPeriod));
-            streams.ConfigureBackoffProvider((_, _) => (IQueueReaderBackoffProvider)new RelayBackoff(relay.PullRetryMaxDelay));
-            streams.ConfigureBackoffProvider((_, _) => (IMessageDeliveryBackoffProvider)new RelayBackoff(relay.PullRetryMaxDelay));
-        });
-
+        // Grains, balancing and the cross-silo relay, each with its options bound and validated where registered.
         silo.AddSynapseGrains();
         WatchdogClock.Install(silo.Services);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Synapse.Grains.Responses;
 
 namespace Synapse.Silo.Observability;
 
@@ -81,6 +82,49 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, str
     {
         _inputTokens = input;
         _outputTokens = output;
+    }
+
+    /// <summary>Looks for the usage event in a chunk of an event stream (<c>stream_options.include_usage</c>).</summary>
+    public void UsageFromEvents(ReadOnlySpan<byte> chunk)
+    {
+        if (UsageReader.TryReadFromEvents(chunk, out var input, out var output))
+        {
+            Usage(input, output);
+        }
+    }
+
+    /// <summary>Reads <c>usage</c> from a whole JSON answer held in one or more body pieces.</summary>
+    public void UsageFromAnswer(IReadOnlyList<ResponseEvent> pieces, long size)
+    {
+        if (pieces.Count == 1)
+        {
+            if (UsageReader.TryRead(pieces[0].Body.Span, out var input, out var output))
+            {
+                Usage(input, output);
+            }
+
+            return;
+        }
+
+        var whole = System.Buffers.ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
+        try
+        {
+            var offset = 0;
+            foreach (var piece in pieces)
+            {
+                piece.Body.Span.CopyTo(whole.AsSpan(offset));
+                offset += piece.Body.Length;
+            }
+
+            if (UsageReader.TryRead(whole.AsSpan(0, offset), out var input, out var output))
+            {
+                Usage(input, output);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(whole);
+        }
     }
 
     public void Complete(int status)

@@ -1,12 +1,26 @@
+using Synapse.Grains.Agents;
 using Synapse.Protocol.Messages;
 
 namespace Synapse.Silo.Transport;
 
 /// <summary>A caller's request, validated and ready to send to whichever instance is leased for it.</summary>
+/// <param name="Body">The body as read, in a pooled buffer the caller's handler owns until the call ends.</param>
 internal sealed record ForwardedRequest(
     string Model,
     string Method,
     string PathAndQuery,
     HeaderField[] Headers,
-    ReadOnlyMemory<byte> Body,
-    string? TraceParent);
+    ReadOnlyMemory<byte> Body)
+{
+    /// <summary>This request as one attempt sends it to the socket's silo (this one or another).</summary>
+    public RemoteRequest ToAttempt(long requestId, SiloAddress replyTo) => new()
+    {
+        RequestId = requestId,
+        Model = Model,
+        Method = Method,
+        PathAndQuery = PathAndQuery,
+        Headers = Headers,
+        Body = Body,
+        ReplyTo = replyTo,
+    };
+}

@@ -1,5 +1,6 @@
 using Synapse.Grains.Agents;
 using Synapse.Grains.Models;
+using Synapse.Grains.Relay;
 
 namespace Synapse.Silo.Transport;
 

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
 using Synapse.Grains.Models;
-using Synapse.Protocol.Messages;
-using Synapse.Silo.Cluster;
+using Synapse.Grains.Relay;
 using Synapse.Silo.Agents;
+using Synapse.Silo.Cluster;
 
 namespace Synapse.Silo.Transport;
 
@@ -21,19 +21,16 @@ internal sealed partial class UpstreamConnector(
 {
     private readonly int _grantThreshold = Math.Max(1, options.Value.InitialWindowBytes / 4);
 
+    /// <summary>The call, or null with the reason the socket could not take it.</summary>
     public async ValueTask<(UpstreamCall? Call, SendResult Result)> StartAsync(Lease lease, ForwardedRequest request, CancellationToken cancellationToken)
     {
+        var attempt = request.ToAttempt(lease.RequestId, silo.SiloAddress);
         var channel = new ResponseChannel(lease.RequestId);
         if (lease.Silo.Equals(silo.SiloAddress))
         {
-            if (!sessions.TryGetSession(lease.ConnectionId, out var session))
-            {
-                channel.Dispose();
-                return (null, SendResult.ConnectionGone);
-            }
-
-            var head = new RequestHead(lease.RequestId, request.Model, request.Method, request.PathAndQuery, request.Headers, EndOfBody: true);
-            var local = session.TryStart(head, request.Body.Span, channel);
+            var local = sessions.TryGetSession(lease.ConnectionId, out var session)
+                ? session.TryStart(attempt.ToHead(), attempt.Body.Span, channel)
+                : SendResult.ConnectionGone;
             if (local != SendResult.Accepted)
             {
                 channel.Dispose();
@@ -48,17 +45,7 @@ internal sealed partial class UpstreamConnector(
         SendResult result;
         try
         {
-            result = await connection.Send(new RemoteRequest
-            {
-                RequestId = lease.RequestId,
-                Model = request.Model,
-                Method = request.Method,
-                PathAndQuery = request.PathAndQuery,
-                Headers = request.Headers,
-                Body = request.Body.ToArray(),
-                ReplyTo = silo.SiloAddress,
-                TraceParent = request.TraceParent,
-            }).WaitAsync(cancellationToken);
+            result = await connection.Send(attempt).WaitAsync(cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Forwarding;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Transport;
@@ -87,8 +88,7 @@ internal static partial class ProxyEndpoint
                 context.Request.Method,
                 context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
                 HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
-                body.Memory,
-                Activity.Current?.Id);
+                body.Memory);
             try
             {
                 await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request, telemetry);

@@ -1,18 +1,18 @@
-using Synapse.Grains.Relay;
-using Synapse.Silo.Transport;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
-namespace Synapse.Silo.Cluster;
+namespace Synapse.Grains.Relay;
 
 /// <summary>
 /// Acts on silos declared dead: answers that were on their way from them fail at once (the caller sees an error,
 /// not a hang), and answers this silo was sending to them stop (the agent frees the upstream). Any change of the
 /// active silos starts a settling period in which silent cross-silo paths are given up sooner.
 /// </summary>
-internal sealed partial class MembershipWatcher(
+internal sealed partial class RelayMembershipWatcher(
     IClusterMembershipService membership,
     RemoteResponseTable remoteResponses,
     RelayPublisher relay,
-    ILogger<MembershipWatcher> logger) : BackgroundService
+    ILogger<RelayMembershipWatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

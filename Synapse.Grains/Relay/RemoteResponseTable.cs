@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Synapse.Grains.Relay;
-using Synapse.Protocol.Messages;
+using Synapse.Grains.Responses;
 
-namespace Synapse.Silo.Transport;
+namespace Synapse.Grains.Relay;
 
 /// <summary>
 /// On the caller's silo: responses on their way from other silos, by request id. The inbox subscription delivers
@@ -11,7 +11,7 @@ namespace Synapse.Silo.Transport;
 /// silo) and the response fails at once; a duplicate is dropped; and a response that goes silent — not even the
 /// sender's keepalives arrive — is given up by <see cref="FailStalled"/> instead of hanging its caller.
 /// </summary>
-internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options, ILogger<RemoteResponseTable> logger) : IRelayInbox
+public sealed partial class RemoteResponseTable(IOptions<RelayOptions> options, ILogger<RemoteResponseTable> logger) : IRelayInbox
 {
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
     private readonly long[] _suspectUntil = new long[RelayStreams.InboxShards];
@@ -19,8 +19,8 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
 
     public int Count => _entries.Count;
 
-    public void Register(ResponseChannel channel, SiloAddress source) =>
-        _entries[channel.RequestId] = new Entry(channel, source);
+    public void Register(IResponseReceiver receiver, SiloAddress source) =>
+        _entries[receiver.RequestId] = new Entry(receiver, source);
 
     /// <summary>
     /// A new request id whose inbox shard has not failed lately. After a silo dies, a few inbox streams may stall
@@ -76,7 +76,10 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
             }
 
             entry.Next++;
-            Apply(entry.Channel, batch);
+            foreach (var item in batch.Events)
+            {
+                entry.Receiver.Write(item);
+            }
         }
     }
 
@@ -112,11 +115,11 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
         {
             var lastHeard = Volatile.Read(ref entry.LastHeardTick);
             var stalled = entry.Heard ? lastHeard < stallLimit : lastHeard < acceptLimit;
-            if (stalled && !entry.Channel.HasEnded)
+            if (stalled && !entry.Receiver.HasEnded)
             {
                 failed++;
-                LogStalled(logger, entry.Channel.RequestId, entry.Source, (now - lastHeard) / 1000.0);
-                Suspect(entry.Channel.RequestId);
+                LogStalled(logger, entry.Receiver.RequestId, entry.Source, (now - lastHeard) / 1000.0);
+                Suspect(entry.Receiver.RequestId);
                 Interrupt(entry, "The response stopped arriving from the gateway node holding the agent's connection.");
             }
         }
@@ -132,29 +135,10 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
         Volatile.Write(ref _suspectUntil[RelayStreams.ShardOf(requestId)], Environment.TickCount64 + (long)options.Value.SuspectShardPeriod.TotalMilliseconds);
 
     private static void Fail(Entry entry, string message) =>
-        entry.Channel.Fail(AgentErrorCodes.GatewayNodeLost, message);
+        entry.Receiver.Fail(GatewayErrorCodes.GatewayNodeLost, message);
 
     private static void Interrupt(Entry entry, string message) =>
-        entry.Channel.Fail(AgentErrorCodes.RelayInterrupted, message);
-
-    private static void Apply(ResponseChannel channel, RelayBatch batch)
-    {
-        foreach (var item in batch.Events)
-        {
-            switch (item.Kind)
-            {
-                case RelayEventKind.Head:
-                    channel.OnHead(item.StatusCode, item.Headers ?? []);
-                    break;
-                case RelayEventKind.Body when item.Body is { Length: > 0 } body:
-                    channel.OnBody(body);
-                    break;
-                case RelayEventKind.End:
-                    channel.OnEnd(item.ErrorCode, item.ErrorMessage);
-                    break;
-            }
-        }
-    }
+        entry.Receiver.Fail(GatewayErrorCodes.RelayInterrupted, message);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped duplicate batch {Sequence} of request {RequestId}")]
     private static partial void LogDuplicate(ILogger logger, long requestId, int sequence);
@@ -165,13 +149,13 @@ internal sealed partial class RemoteResponseTable(IOptions<RelayOptions> options
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: nothing arrived from silo {Silo} for {Seconds:0.0} s; failing the response")]
     private static partial void LogStalled(ILogger logger, long requestId, SiloAddress silo, double seconds);
 
-    private sealed class Entry(ResponseChannel channel, SiloAddress source)
+    private sealed class Entry(IResponseReceiver receiver, SiloAddress source)
     {
         public long LastHeardTick = Environment.TickCount64;
 
         public volatile bool Heard;
 
-        public ResponseChannel Channel { get; } = channel;
+        public IResponseReceiver Receiver { get; } = receiver;
 
         public SiloAddress Source { get; } = source;
 

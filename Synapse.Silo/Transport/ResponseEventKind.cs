@@ -1,8 +1,0 @@
-namespace Synapse.Silo.Transport;
-
-internal enum ResponseEventKind : byte
-{
-    Head,
-    Body,
-    End,
-}
