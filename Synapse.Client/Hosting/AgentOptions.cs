@@ -1,3 +1,5 @@
+using Synapse.Protocol.Frames;
+
 namespace Synapse.Client.Hosting;
 
 /// <summary>Everything the agent is told on its command line or environment.</summary>
@@ -68,9 +70,9 @@ public sealed class AgentOptions
             errors.Add("--server-url is required");
         }
 
-        if (MaxConcurrency is < 1 or > 100_000)
+        if (MaxConcurrency is < 1 or > ProtocolLimits.MaxCapacity)
         {
-            errors.Add("--max-concurrency must be between 1 and 100000");
+            errors.Add($"--max-concurrency must be between 1 and {ProtocolLimits.MaxCapacity}");
         }
 
         if (Connections is < 1 or > 8)
@@ -83,9 +85,9 @@ public sealed class AgentOptions
             errors.Add("--name must be 1 to 128 characters");
         }
 
-        if (AgentId is not null && (AgentId.Length is 0 or > 128 || !AgentId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':')))
+        if (AgentId is not null && !ProtocolLimits.IsValidAgentId(AgentId))
         {
-            errors.Add("--agent-id may contain only letters, digits, '-', '_', '.' and ':' (at most 128)");
+            errors.Add($"--agent-id may contain only letters, digits, '-', '_', '.' and ':' (at most {ProtocolLimits.MaxAgentIdLength})");
         }
 
         if (DiscoveryInterval < TimeSpan.FromSeconds(1))

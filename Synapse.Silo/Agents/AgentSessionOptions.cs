@@ -38,6 +38,9 @@ public sealed class AgentSessionOptions
     /// <summary>How often registrations are refreshed in the model grains (their lease).</summary>
     public TimeSpan RegistrationRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>After a refresh failed (a model grain's silo just died), the next one comes this soon, not a period later.</summary>
+    public TimeSpan RegistrationRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Oldest agent protocol accepted.</summary>
     public int MinProtocolVersion { get; set; } = ProtocolVersion.Current;
 

@@ -9,9 +9,6 @@ namespace Synapse.Silo.Agents;
 /// <summary>Checks what an agent claims before anything of it reaches a grain.</summary>
 internal static class HelloValidator
 {
-    public const int MaxAgentIdLength = 128;
-    public const int MaxCapacity = 100_000;
-
     public static RejectMessage? Validate(HelloMessage hello, AgentSessionOptions options, string? downloadUrl)
     {
         if (hello.ProtocolVersion < options.MinProtocolVersion || hello.ProtocolVersion > options.MaxProtocolVersion)
@@ -34,7 +31,7 @@ internal static class HelloValidator
             ?? CheckText(hello.Name, "name")
             ?? CheckText(hello.Hostname, "hostname")
             ?? CheckText(hello.ProductVersion, "product version")
-            ?? (hello.Capacity is < 1 or > MaxCapacity ? $"capacity must be between 1 and {MaxCapacity}" : null)
+            ?? (hello.Capacity is < 1 or > ProtocolLimits.MaxCapacity ? $"capacity must be between 1 and {ProtocolLimits.MaxCapacity}" : null)
             ?? CheckInstanceToken(hello.InstanceToken)
             ?? CheckModels(hello.Models);
         return problem is null ? null : Invalid(problem);
@@ -84,20 +81,12 @@ internal static class HelloValidator
 
     private static string? CheckAgentId(string? agentId)
     {
-        if (string.IsNullOrEmpty(agentId) || agentId.Length > MaxAgentIdLength)
+        if (string.IsNullOrEmpty(agentId) || agentId.Length > ProtocolLimits.MaxAgentIdLength)
         {
-            return $"agent id must be 1 to {MaxAgentIdLength} characters";
+            return $"agent id must be 1 to {ProtocolLimits.MaxAgentIdLength} characters";
         }
 
-        foreach (var c in agentId)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
-            {
-                return "agent id may contain only letters, digits, '-', '_', '.' and ':'";
-            }
-        }
-
-        return null;
+        return ProtocolLimits.IsValidAgentId(agentId) ? null : "agent id may contain only letters, digits, '-', '_', '.' and ':'";
     }
 
     private static string? CheckInstanceToken(string? token) =>

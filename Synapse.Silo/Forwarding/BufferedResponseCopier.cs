@@ -56,34 +56,7 @@ internal static class BufferedResponseCopier
                     continue;
                 }
 
-                if (ForwarderErrors.FromEnd(item) is { } failure)
-                {
-                    if (committed)
-                    {
-                        // The head is gone; all that is left is to make the truncation visible.
-                        context.Abort();
-                    }
-
-                    return AttemptResult.Failed(failure, committed);
-                }
-
-                if (!committed)
-                {
-                    if (ResponseHeads.Find(head, "Content-Length") is { } declared && declared != size.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                    {
-                        return AttemptResult.Failed(new Failure(ForwarderError.UpstreamInvalidResponse, "Content-Length disagrees with the body"), committed: false);
-                    }
-
-                    ResponseHeads.Apply(response, head);
-                    response.ContentLength = size;
-                    telemetry.UsageFromAnswer(held, size);
-                    telemetry.MarkFirstByte();
-                    committed = true;
-                    await WriteHeldAsync(response.BodyWriter, held, cancellationToken);
-                }
-
-                await response.BodyWriter.FlushAsync(cancellationToken);
-                return AttemptResult.Completed;
+                return await EndAsync(context, head, item, held, size, committed, telemetry);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
@@ -102,6 +75,39 @@ internal static class BufferedResponseCopier
                 item.Release();
             }
         }
+    }
+
+    /// <summary>The end came: the whole answer goes out now (or the failure is reported), in one write.</summary>
+    private static async Task<AttemptResult> EndAsync(HttpContext context, ResponseEvent head, ResponseEvent end, List<ResponseEvent> held, long size, bool committed, RequestTelemetry telemetry)
+    {
+        var response = context.Response;
+        if (ForwarderErrors.FromEnd(end) is { } failure)
+        {
+            if (committed)
+            {
+                // The head is gone; all that is left is to make the truncation visible.
+                context.Abort();
+            }
+
+            return AttemptResult.Failed(failure, committed);
+        }
+
+        if (!committed)
+        {
+            if (ResponseHeads.Find(head, "Content-Length") is { } declared && declared != size.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                return AttemptResult.Failed(new Failure(ForwarderError.UpstreamInvalidResponse, "Content-Length disagrees with the body"), committed: false);
+            }
+
+            ResponseHeads.Apply(response, head);
+            response.ContentLength = size;
+            telemetry.UsageFromAnswer(held, size);
+            telemetry.MarkFirstByte();
+            await WriteHeldAsync(response.BodyWriter, held, context.RequestAborted);
+        }
+
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
+        return AttemptResult.Completed;
     }
 
     private static async Task WriteHeldAsync(PipeWriter writer, List<ResponseEvent> held, CancellationToken cancellationToken)

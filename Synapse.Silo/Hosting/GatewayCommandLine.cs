@@ -12,7 +12,7 @@ namespace Synapse.Silo.Hosting;
 internal static class GatewayCommandLine
 {
     private const string G = GatewayOptions.SectionName;
-    private const string C = ClusterSettings.SectionName;
+    private const string C = ClusterOptions.SectionName;
 
     public static readonly IReadOnlyList<GatewayFlag> Flags =
     [

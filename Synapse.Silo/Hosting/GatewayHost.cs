@@ -44,26 +44,19 @@ public static partial class GatewayHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
-        var gateway = Bind<GatewayOptions>(builder, GatewayOptions.SectionName);
-        var cluster = Bind<ClusterSettings>(builder, ClusterSettings.SectionName);
-        AddOptions(builder.Services);
+        // Each bound once and validated here, before anything is built from them: Kestrel, Orleans and the services
+        // all see the same validated objects, and a bad value stops the start with every reason at once.
+        var gateway = ValidatedOptions.Add(builder, GatewayOptions.SectionName, new GatewayOptionsValidator());
+        var cluster = ValidatedOptions.Add(builder, ClusterOptions.SectionName, new ClusterOptionsValidator());
+        ValidatedOptions.Add(builder, AgentSessionOptions.SectionName, new AgentSessionOptionsValidator());
 
         builder.WebHost.UseUrls(ListenUrl(gateway));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = gateway.MaxRequestBodyBytes;
-
-            // Out-of-range values make Kestrel throw here; they are left out so that validation reports them instead.
-            if (gateway.RequestHeadersTimeout > TimeSpan.Zero)
-            {
-                kestrel.Limits.RequestHeadersTimeout = gateway.RequestHeadersTimeout;
-            }
-
-            if (gateway.MinRequestBodyBytesPerSecond > 0 && gateway.RequestBodyGracePeriod > TimeSpan.FromSeconds(1))
-            {
-                kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(gateway.MinRequestBodyBytesPerSecond, gateway.RequestBodyGracePeriod);
-            }
+            kestrel.Limits.RequestHeadersTimeout = gateway.RequestHeadersTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(gateway.MinRequestBodyBytesPerSecond, gateway.RequestBodyGracePeriod);
 
             kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             kestrel.Limits.MaxRequestLineSize = 16 * 1024;
@@ -146,40 +139,5 @@ public static partial class GatewayHost
         }
 
         return $"http://{host}:{options.Port}";
-    }
-
-    private static T Bind<T>(WebApplicationBuilder builder, string section)
-        where T : new()
-    {
-        var value = new T();
-        builder.Configuration.GetSection(section).Bind(value);
-        return value;
-    }
-
-    private static void AddOptions(IServiceCollection services)
-    {
-        services.AddOptions<GatewayOptions>()
-            .BindConfiguration(GatewayOptions.SectionName)
-            .Validate(o => o.Port is >= 0 and <= 65535, "--port must be 0-65535.")
-            .Validate(o => o.MaxRequestBodyBytes is > 0 and <= 1L << 31, "--max-request-body must be between 1 byte and 2 GiB.")
-            .Validate(o => o.MaxAttempts is >= 1 and <= 10, "Synapse:Gateway:MaxAttempts must be 1-10.")
-            .Validate(o => o.DrainTimeout >= TimeSpan.Zero, "--drain-timeout must not be negative.")
-            .Validate(o => o.FailoverWait >= TimeSpan.Zero && o.FailoverWait <= TimeSpan.FromMinutes(1), "Synapse:Gateway:FailoverWait must be 0 to 60 seconds.")
-            .Validate(o => o.RequestHeadersTimeout > TimeSpan.Zero, "Synapse:Gateway:RequestHeadersTimeout must be positive.")
-            .Validate(
-                o => o.MinRequestBodyBytesPerSecond > 0 && o.RequestBodyGracePeriod > TimeSpan.FromSeconds(1),
-                "Synapse:Gateway:MinRequestBodyBytesPerSecond must be positive and RequestBodyGracePeriod more than 1 s.")
-            .ValidateOnStart();
-        services.AddOptions<ClusterSettings>()
-            .BindConfiguration(ClusterSettings.SectionName)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.ClusterId) && !string.IsNullOrWhiteSpace(o.ServiceId), "--cluster-id and --service-id must not be empty.")
-            .Validate(o => o.AdvertiseAddress is null || System.Net.IPAddress.TryParse(o.AdvertiseAddress, out _), "--advertise-address must be an IP address.")
-            .ValidateOnStart();
-        services.AddOptions<AgentSessionOptions>()
-            .BindConfiguration(AgentSessionOptions.SectionName)
-            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.HeartbeatTimeout > o.HeartbeatInterval, "Synapse:Agents: the heartbeat timeout must exceed the interval.")
-            .Validate(o => o.MaxFrameBytes is >= 64 * 1024 and <= 64 * 1024 * 1024, "Synapse:Agents:MaxFrameBytes must be 64 KiB to 64 MiB.")
-            .Validate(o => o.InitialWindowBytes >= 16 * 1024, "Synapse:Agents:InitialWindowBytes must be at least 16 KiB.")
-            .ValidateOnStart();
     }
 }

@@ -9,7 +9,7 @@ namespace Synapse.Silo.Hosting;
 /// <summary>How the co-hosted silo joins its cluster and carries responses between silos.</summary>
 internal static class OrleansSetup
 {
-    public static void Configure(ISiloBuilder silo, ClusterSettings cluster, KubernetesEnvironment? kubernetes, bool tracing)
+    public static void Configure(ISiloBuilder silo, ClusterOptions cluster, KubernetesEnvironment? kubernetes, bool tracing)
     {
         if (kubernetes is not null)
         {
@@ -32,7 +32,7 @@ internal static class OrleansSetup
         {
             var redis = cluster.Redis;
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.Configure<ClusterOptions>(o =>
+            silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
             {
                 o.ClusterId = cluster.ClusterId;
                 o.ServiceId = cluster.ServiceId;
@@ -70,7 +70,7 @@ internal static class OrleansSetup
         }
     }
 
-    private static IPAddress AdvertisedAddress(ClusterSettings cluster)
+    private static IPAddress AdvertisedAddress(ClusterOptions cluster)
     {
         if (!string.IsNullOrWhiteSpace(cluster.AdvertiseAddress))
         {

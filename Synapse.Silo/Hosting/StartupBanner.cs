@@ -31,7 +31,7 @@ internal static partial class StartupBanner
     internal static void Write(IServiceProvider services, string url, ILogger logger)
     {
         var gateway = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        var cluster = services.GetRequiredService<IOptions<ClusterSettings>>().Value;
+        var cluster = services.GetRequiredService<IOptions<ClusterOptions>>().Value;
         var clusterId = services.GetRequiredService<IOptions<ClusterOptions>>().Value.ClusterId;
         var silos = services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Active);
         var binaries = services.GetRequiredService<ClientBinaries>();
@@ -71,7 +71,7 @@ internal static partial class StartupBanner
         _ => ("open, API callers need no key", true),
     };
 
-    internal static string DescribeCluster(ClusterSettings cluster, string clusterId, int activeSilos)
+    internal static string DescribeCluster(ClusterOptions cluster, string clusterId, int activeSilos)
     {
         var count = activeSilos == 1 ? "1 silo" : $"{activeSilos} silos";
         if (!string.IsNullOrWhiteSpace(cluster.Redis))

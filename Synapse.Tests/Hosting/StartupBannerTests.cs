@@ -39,11 +39,11 @@ public sealed class StartupBannerTests
     {
         Assert.Equal(
             "a single silo, membership in memory (localhost clustering)",
-            StartupBanner.DescribeCluster(new ClusterSettings(), "synapse", 1));
+            StartupBanner.DescribeCluster(new ClusterOptions(), "synapse", 1));
         Assert.Equal(
             "Redis membership, cluster 'prod', 3 silos active",
-            StartupBanner.DescribeCluster(new ClusterSettings { Redis = "redis:6379,password=secret" }, "prod", 3));
-        Assert.DoesNotContain("secret", StartupBanner.DescribeCluster(new ClusterSettings { Redis = "redis:6379,password=secret" }, "prod", 1), StringComparison.Ordinal);
-        Assert.Contains("127.0.0.1:11111", StartupBanner.DescribeCluster(new ClusterSettings { PrimarySilo = "127.0.0.1:11111" }, "dev", 2), StringComparison.Ordinal);
+            StartupBanner.DescribeCluster(new ClusterOptions { Redis = "redis:6379,password=secret" }, "prod", 3));
+        Assert.DoesNotContain("secret", StartupBanner.DescribeCluster(new ClusterOptions { Redis = "redis:6379,password=secret" }, "prod", 1), StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:11111", StartupBanner.DescribeCluster(new ClusterOptions { PrimarySilo = "127.0.0.1:11111" }, "dev", 2), StringComparison.Ordinal);
     }
 }

@@ -66,7 +66,7 @@ public sealed class TestGateway : IAsyncDisposable
         if (join is not null)
         {
             config["Synapse:Cluster:PrimarySilo"] = $"127.0.0.1:{join.SiloPort}";
-            config["Synapse:Cluster:ClusterId"] = join.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ClusterSettings>>().Value.ClusterId;
+            config["Synapse:Cluster:ClusterId"] = join.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ClusterOptions>>().Value.ClusterId;
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

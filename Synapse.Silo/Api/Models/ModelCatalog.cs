@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Hosting;
 
 namespace Synapse.Silo.Api.Models;
 
@@ -8,10 +10,8 @@ namespace Synapse.Silo.Api.Models;
 /// The models the cluster serves, asked of every silo's socket directory (the sockets are the truth), merged per
 /// model: metadata fields all instances agree on are kept, and <c>client_count</c> says how many serve it.
 /// </summary>
-internal sealed partial class ModelCatalog(IGrainFactory grains, ClusterView cluster, ILogger<ModelCatalog> logger)
+internal sealed partial class ModelCatalog(IGrainFactory grains, ClusterView cluster, IOptions<GatewayOptions> options, ILogger<ModelCatalog> logger)
 {
-    private static readonly TimeSpan SiloTimeout = TimeSpan.FromSeconds(3);
-
     public async Task<IReadOnlyList<ModelEntry>> ListAsync(CancellationToken cancellationToken)
     {
         var silos = cluster.ActiveSilos;
@@ -20,23 +20,17 @@ internal sealed partial class ModelCatalog(IGrainFactory grains, ClusterView clu
             silos = [cluster.LocalSilo];
         }
 
-        var answers = await Task.WhenAll(silos.Select(async silo =>
-        {
-            try
-            {
-                return await grains.GetGrain<ISiloDirectoryGrain>(AgentConnectionKey.ForSilo(silo))
-                    .GetModels()
-                    .WaitAsync(SiloTimeout, cancellationToken);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                LogSiloUnanswered(logger, ex, silo);
-                return [];
-            }
-        }));
+        var answers = await SiloDirectories.AskAsync(
+            grains,
+            silos,
+            d => d.GetModels(),
+            options.Value.SiloAnswerTimeout,
+            cancellationToken,
+            (silo, ex) => LogSiloUnanswered(logger, ex, silo));
 
         return [.. answers
-            .SelectMany(a => a)
+            .Where(a => a.Answered)
+            .SelectMany(a => a.Value!)
             .GroupBy(m => m.ModelId, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(Merge)];

@@ -50,27 +50,12 @@ internal static partial class ProxyEndpoint
         state.RequestStarted();
         try
         {
-            var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            var read = await RequestBodyReader.ReadAsync(context, options.MaxRequestBodyBytes);
-            switch (read.Status)
+            using var body = await ReadBodyAsync(context, services.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes);
+            if (body is null)
             {
-                case BodyReadStatus.TooLarge:
-                    OversizedBodyDrain.Allow(context, options.MaxRequestBodyBytes);
-                    await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large",
-                        $"The request body exceeds the limit of {options.MaxRequestBodyBytes} bytes.");
-                    return;
-                case BodyReadStatus.Malformed:
-                    await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_body", "The request body could not be read.");
-                    return;
-                case BodyReadStatus.TooSlow:
-                    await RefuseAsync(context, StatusCodes.Status408RequestTimeout, "request_timeout",
-                        "The request body arrived too slowly; send it at once.");
-                    return;
-                case BodyReadStatus.CallerGone:
-                    return;
+                return;
             }
 
-            using var body = read.Body!;
             var model = await ModelNameReader.ReadAsync(body.Memory, context.Request.ContentType);
             if (!model.IsFound)
             {
@@ -78,29 +63,57 @@ internal static partial class ProxyEndpoint
                 return;
             }
 
-            var metrics = services.GetRequiredService<GatewayMetrics>();
-            var telemetry = new RequestTelemetry(metrics, model.Model!, context.Request.Path.Value ?? string.Empty);
-            using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
-            activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
-            activity?.SetTag("gen_ai.request.model", telemetry.Model);
-            var request = new ForwardedRequest(
-                model.Model!,
-                context.Request.Method,
-                context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
-                HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
-                body.Memory);
-            try
-            {
-                await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request, telemetry);
-            }
-            finally
-            {
-                telemetry.Complete(context.Response.StatusCode);
-            }
+            await ForwardAsync(context, model.Model!, body);
         }
         finally
         {
             state.RequestEnded();
+        }
+    }
+
+    /// <summary>The body, or null once the refusal (413, 400, 408) was answered or the caller left.</summary>
+    private static async Task<PooledBody?> ReadBodyAsync(HttpContext context, long limit)
+    {
+        var read = await RequestBodyReader.ReadAsync(context, limit);
+        switch (read.Status)
+        {
+            case BodyReadStatus.TooLarge:
+                OversizedBodyDrain.Allow(context, limit);
+                await RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, "request_too_large", $"The request body exceeds the limit of {limit} bytes.");
+                return null;
+            case BodyReadStatus.Malformed:
+                await RefuseAsync(context, StatusCodes.Status400BadRequest, "invalid_body", "The request body could not be read.");
+                return null;
+            case BodyReadStatus.TooSlow:
+                await RefuseAsync(context, StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at once.");
+                return null;
+            case BodyReadStatus.CallerGone:
+                return null;
+            default:
+                return read.Body;
+        }
+    }
+
+    private static async Task ForwardAsync(HttpContext context, string model, PooledBody body)
+    {
+        var services = context.RequestServices;
+        var telemetry = new RequestTelemetry(services.GetRequiredService<GatewayMetrics>(), model, context.Request.Path.Value ?? string.Empty);
+        using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
+        activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
+        activity?.SetTag("gen_ai.request.model", telemetry.Model);
+        var request = new ForwardedRequest(
+            model,
+            context.Request.Method,
+            context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
+            HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
+            body.Memory);
+        try
+        {
+            await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request, telemetry);
+        }
+        finally
+        {
+            telemetry.Complete(context.Response.StatusCode);
         }
     }
 

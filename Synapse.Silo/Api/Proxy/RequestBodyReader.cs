@@ -35,8 +35,7 @@ internal static class RequestBodyReader
                     if (length >= limit)
                     {
                         // Exactly at the limit: one more byte means too large.
-                        var probe = new byte[1];
-                        if (await request.Body.ReadAsync(probe, context.RequestAborted) > 0)
+                        if (await request.Body.ReadAsync(new byte[1], context.RequestAborted) > 0)
                         {
                             ArrayPool<byte>.Shared.Return(buffer);
                             return BodyReadResult.TooLarge;
@@ -45,10 +44,7 @@ internal static class RequestBodyReader
                         break;
                     }
 
-                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
-                    buffer.AsSpan(0, length).CopyTo(grown);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = grown;
+                    buffer = Grow(buffer, length, limit);
                 }
 
                 var room = (int)Math.Min(buffer.Length - length, limit - length);
@@ -68,29 +64,35 @@ internal static class RequestBodyReader
 
             return new BodyReadResult(new PooledBody(buffer, length), BodyReadStatus.Ok);
         }
-        catch (BadHttpRequestException ex)
+        catch (Exception ex) when (ex is BadHttpRequestException or OperationCanceledException or IOException)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            // Kestrel says 408 when the body came slower than the minimum data rate (stalled or trickled): the
-            // request was not malformed, the caller was too slow.
-            return ex.StatusCode switch
-            {
-                StatusCodes.Status413PayloadTooLarge => BodyReadResult.TooLarge,
-                StatusCodes.Status408RequestTimeout => BodyReadResult.TooSlow,
-                _ => BodyReadResult.Malformed,
-            };
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-
-            // Kestrel also throws a bare IOException for framing it refuses (a chunk size that overflows) while the
-            // caller is still there: that one gets an answer, not silence (which would go out as an empty 200).
-            return ex is OperationCanceledException || context.RequestAborted.IsCancellationRequested
-                ? BodyReadResult.CallerGone
-                : BodyReadResult.Malformed;
+            return Classify(ex, context);
         }
     }
+
+    private static byte[] Grow(byte[] buffer, int length, long limit)
+    {
+        var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+        buffer.AsSpan(0, length).CopyTo(grown);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return grown;
+    }
+
+    private static BodyReadResult Classify(Exception exception, HttpContext context) => exception switch
+    {
+        // Kestrel says 408 when the body came slower than the minimum data rate (stalled or trickled): the request
+        // was not malformed, the caller was too slow.
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => BodyReadResult.TooLarge,
+        BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } => BodyReadResult.TooSlow,
+        BadHttpRequestException => BodyReadResult.Malformed,
+
+        // Kestrel also throws a bare IOException for framing it refuses (a chunk size that overflows) while the
+        // caller is still there: that one gets an answer, not silence (which would go out as an empty 200).
+        OperationCanceledException => BodyReadResult.CallerGone,
+        _ when context.RequestAborted.IsCancellationRequested => BodyReadResult.CallerGone,
+        _ => BodyReadResult.Malformed,
+    };
 }
 
 internal enum BodyReadStatus

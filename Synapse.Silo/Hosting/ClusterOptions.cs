@@ -1,7 +1,7 @@
 namespace Synapse.Silo.Hosting;
 
 /// <summary>Orleans membership and endpoints (section <c>Synapse:Cluster</c>).</summary>
-public sealed class ClusterSettings
+public sealed class ClusterOptions
 {
     public const string SectionName = "Synapse:Cluster";
 

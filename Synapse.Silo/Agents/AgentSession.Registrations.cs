@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using Synapse.Grains.Agents;
+using Synapse.Grains.Models;
+using Synapse.Grains.Responses;
+using Synapse.Protocol;
+using Synapse.Protocol.Frames;
+using Synapse.Protocol.Messages;
+using Synapse.Protocol.Transport;
+using Synapse.Silo.Api.Errors;
+
+namespace Synapse.Silo.Agents;
+
+/// <summary>The socket's models in their grains: registered, refreshed as a lease while the socket lives, withdrawn.</summary>
+internal sealed partial class AgentSession
+{
+    private InstanceRegistration BuildRegistration(string model)
+    {
+        var hello = _hello!;
+        _models.TryGetValue(model, out var metadata);
+        return new InstanceRegistration
+        {
+            Model = model,
+            AgentId = hello.AgentId,
+            ConnectionId = ConnectionId,
+            Silo = _services.Silo,
+            Name = hello.Name,
+            Hostname = hello.Hostname,
+            Capacity = hello.Capacity,
+            MetadataJson = metadata ?? "{}",
+            ActiveRequests = [.. _requests.Values.Where(r => r.Model == model).Select(r => r.Id)],
+            Draining = _agentDraining || _goAwaySent,
+            AgentVersion = hello.ProductVersion,
+            ConnectedAt = ConnectedAt,
+        };
+    }
+
+    private async Task RefreshLoopAsync(CancellationToken aborted)
+    {
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                // A failed refresh (the model grain's silo just died) is retried soon, not a whole period later.
+                var published = await PublishRegistrationsAsync();
+                await Task.Delay(published ? _services.Options.RegistrationRefreshInterval : _services.Options.RegistrationRetryDelay, aborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Upserts this socket's models into their grains and withdraws the ones it no longer serves.</summary>
+    private async Task<bool> PublishRegistrationsAsync()
+    {
+        if (Volatile.Read(ref _state) != Active)
+        {
+            return true;
+        }
+
+        await _registrationLock.WaitAsync();
+        try
+        {
+            if (Volatile.Read(ref _state) != Active)
+            {
+                return true;
+            }
+
+            var models = _models;
+            var removed = _registeredModels.Where(m => !models.ContainsKey(m)).ToArray();
+            var calls = new List<Task>(models.Count + removed.Length);
+            foreach (var model in models.Keys)
+            {
+                calls.Add(_services.Grains.GetGrain<IModelGrain>(model).Register(BuildRegistration(model)));
+            }
+
+            foreach (var model in removed)
+            {
+                calls.Add(_services.Grains.GetGrain<IModelGrain>(model).Unregister(AgentId, ConnectionId));
+            }
+
+            var published = true;
+            try
+            {
+                await Task.WhenAll(calls);
+            }
+            catch (Exception ex)
+            {
+                published = false;
+                LogRegistrationFailed(_services.Logger, ex, AgentId);
+            }
+
+            _registeredModels.Clear();
+            _registeredModels.UnionWith(models.Keys);
+            return published;
+        }
+        finally
+        {
+            _registrationLock.Release();
+        }
+    }
+}
