@@ -194,8 +194,11 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
 
         elapsed.Stop();
         Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(10), $"20 streams took {elapsed.Elapsed.TotalSeconds:0.0} s beside an unread one");
-        var unread = upstream.Requests.Single(r => r.Tokens == 100_000);
-        Assert.False(unread.Completed, "the upstream of the unread stream is held back by flow control, not run to the end");
+        // (On a loaded machine the relay may give up a silent path before the first keepalive and retry the stream;
+        // every attempt must still be held back.)
+        var unread = upstream.Requests.Where(r => r.Tokens == 100_000).ToArray();
+        Assert.NotEmpty(unread);
+        Assert.All(unread, r => Assert.False(r.Completed, "the upstream of the unread stream is held back by flow control, not run to the end"));
     }
 
     [Fact]

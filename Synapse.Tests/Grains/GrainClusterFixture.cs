@@ -25,8 +25,6 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(3);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryStreams(RelayStreams.ProviderName, s => s.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly));
-            silo.Services.AddSingleton<IRelayInbox, DiscardingInbox>();
             silo.AddSynapseGrains();
             silo.Services.AddSingleton<StubAgentConnections>();
             silo.Services.AddSingleton<ILocalAgentConnections>(sp => sp.GetRequiredService<StubAgentConnections>());

@@ -169,6 +169,7 @@ public sealed class ModelGrainClusterTests(GrainClusterFixture fixture)
     public async Task ModelGrain_QueueFull_AnswersQueueFullAndTimedOutWaitersGetQueueTimeout()
     {
         var model = GatewayFixture.UniqueModel();
+        // The queue timeout stays well within the registration's lease (2 s here), which nothing refreshes in this test.
         var stub = fixture.ConnectionsOn(fixture.Silos[0]).Add("agent-full", 1, model);
         var grain = Client.GetGrain<IModelGrain>(model);
         await grain.Register(stub.Registration(model));
@@ -176,7 +177,7 @@ public sealed class ModelGrainClusterTests(GrainClusterFixture fixture)
         Assert.Equal(AcquireStatus.Granted, (await grain.Acquire(new AcquireRequest { RequestId = 1, CallerSilo = caller }, CancellationToken.None)).Status);
 
         var waiting = Enumerable.Range(2, 3)
-            .Select(i => grain.Acquire(new AcquireRequest { RequestId = i, CallerSilo = caller, QueueTimeout = TimeSpan.FromSeconds(2) }, CancellationToken.None))
+            .Select(i => grain.Acquire(new AcquireRequest { RequestId = i, CallerSilo = caller, QueueTimeout = TimeSpan.FromSeconds(1) }, CancellationToken.None))
             .ToArray();
         await Eventually.UntilAsync(async () => (await grain.GetSnapshot()).Queued == 3, TimeSpan.FromSeconds(5), "three requests wait (the queue's bound)");
         var rejected = await grain.Acquire(new AcquireRequest { RequestId = 9, CallerSilo = caller }, CancellationToken.None);
