@@ -185,9 +185,7 @@ internal sealed partial class ModelGrain
         {
             instance.ConsecutiveFailures = 0;
             instance.CooldownUntilTick = 0;
-            instance.LatencyMs = instance.LatencyMs == 0
-                ? outcome.TimeToHeadMs
-                : (0.8 * instance.LatencyMs) + (0.2 * outcome.TimeToHeadMs);
+            instance.RecordLatency(outcome.TimeToHeadMs);
         }
         else if (outcome.FailedBeforeResponse
             && !outcome.PathFailure
