@@ -9,6 +9,7 @@ using Synapse.Silo.Api.Proxy;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
+using Synapse.Silo.Observability.History;
 using Synapse.Silo.Status;
 using Synapse.Silo.Transport;
 
@@ -92,6 +93,7 @@ public static partial class GatewayHost
         services.AddSingleton<ClientBinaries>();
         services.AddSingleton<ClusterStatusProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
+        services.AddTrafficHistory();
         builder.AddGatewayTelemetry();
         services.AddHostedService<MembershipWatcher>();
         services.AddHostedService<RelayStallWatchdog>();
