@@ -93,6 +93,7 @@ public static partial class GatewayHost
         services.AddSingleton<ClientBinaries>();
         services.AddSingleton<ClusterStatusProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
+        services.AddSingleton<ClusterHistoryProvider>();
         services.AddTrafficHistory();
         builder.AddGatewayTelemetry();
         services.AddHostedService<MembershipWatcher>();
