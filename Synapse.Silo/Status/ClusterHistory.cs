@@ -4,7 +4,8 @@ namespace Synapse.Silo.Status;
 /// <c>GET /status/history</c>: the cluster's traffic for the seconds <see cref="From"/> to <see cref="To"/> (Unix
 /// seconds, both included), one array element per second, for one model or the whole cluster. Rates are summed over
 /// silos; time-to-first-token percentiles come from the silos' histograms added together; the queue is the largest
-/// any silo sampled (it is a cluster-wide gauge). Null means no sample (no call had a first token, no queue reading).
+/// any silo sampled (it is a cluster-wide gauge). Null means no sample: no silo was up, no call had a first token, no
+/// queue reading.
 /// </summary>
 public sealed record ClusterHistory(
     long From,
@@ -14,9 +15,9 @@ public sealed record ClusterHistory(
     int Silos,
     int Answered,
     bool ModelsCapped,
-    int[] Requests,
-    int[] Errors,
-    long[] OutputTokens,
+    int?[] Requests,
+    int?[] Errors,
+    long?[] OutputTokens,
     int?[] Queue,
     double?[] TimeToFirstTokenP50Ms,
     double?[] TimeToFirstTokenP95Ms);

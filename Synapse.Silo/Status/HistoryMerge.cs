@@ -18,9 +18,9 @@ internal static class HistoryMerge
         var to = answers.Count == 0 ? since : answers.Max(a => a.To);
         var from = Math.Max(since + 1, to - Window + 1);
         var length = (int)Math.Max(0, to - from + 1);
-        var requests = new int[length];
-        var errors = new int[length];
-        var tokens = new long[length];
+        var requests = new int?[length];
+        var errors = new int?[length];
+        var tokens = new long?[length];
         var queue = new int?[length];
         var p50 = new double?[length];
         var p95 = new double?[length];
@@ -40,9 +40,13 @@ internal static class HistoryMerge
                     }
 
                     var at = (int)position;
-                    requests[at] += answer.Requests[offset];
-                    errors[at] += answer.Errors[offset];
-                    tokens[at] += answer.OutputTokens[offset];
+                    if (answer.Requests[offset] >= 0)
+                    {
+                        requests[at] = (requests[at] ?? 0) + answer.Requests[offset];
+                        errors[at] = (errors[at] ?? 0) + answer.Errors[offset];
+                        tokens[at] = (tokens[at] ?? 0) + answer.OutputTokens[offset];
+                    }
+
                     if (answer.Queue[offset] >= 0)
                     {
                         queue[at] = Math.Max(queue[at] ?? 0, answer.Queue[offset]);
