@@ -2,8 +2,9 @@ namespace Synapse.Grains.Observability;
 
 /// <summary>
 /// One silo's history of one model (or of all of them) for the seconds <see cref="From"/> to <see cref="To"/>
-/// (Unix seconds, both included): one array element per second. Rates are this silo's alone and are summed across
-/// silos; the queue is a cluster-wide gauge each silo samples, so it is merged with a max.
+/// (Unix seconds, both included): one array element per second, -1 where the silo has no record (before it
+/// started, or a queue it did not sample). Rates are this silo's alone and are summed across silos; the queue is a
+/// cluster-wide gauge each silo samples, so it is merged with a max.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("synapse.SiloHistory")]
 public sealed record SiloHistory

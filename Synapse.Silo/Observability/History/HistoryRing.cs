@@ -89,7 +89,7 @@ internal sealed class HistoryRing
 
     /// <summary>
     /// Copies the seconds <paramref name="from"/> to <paramref name="from"/> + length - 1 into the arrays (one element
-    /// per second); seconds the ring does not hold read as zero, with the queue unknown (-1).
+    /// per second); seconds the ring does not hold read as -1 (unknown).
     /// </summary>
     public void CopyTo(long from, Span<int> requests, Span<int> errors, Span<int> tokens, Span<int> queue, List<uint> timeToFirstToken)
     {
@@ -101,8 +101,7 @@ internal sealed class HistoryRing
                 var index = (int)(second % Seconds);
                 if (_stamps[index] != second)
                 {
-                    requests[offset] = errors[offset] = tokens[offset] = 0;
-                    queue[offset] = -1;
+                    requests[offset] = errors[offset] = tokens[offset] = queue[offset] = -1;
                     continue;
                 }
 

@@ -16,7 +16,9 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
     private readonly int _maxModels = options.Value.MaxModels;
     private int _modelCount;
 
-    // Seconds before the silo started are never sealed: they read as no traffic with the queue unknown.
+    private readonly long _startedAt = time.GetUtcNow().ToUnixTimeSeconds();
+
+    // Seconds before the silo started are never sealed: they read as unknown (-1), not as seconds without calls.
     private long _sealedThrough = time.GetUtcNow().ToUnixTimeSeconds() - 1;
     private long _cappedAt = long.MinValue;
 
@@ -91,7 +93,22 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
         }
         else
         {
+            requests.AsSpan().Fill(-1);
             queue.AsSpan().Fill(-1);
+        }
+
+        // A model this silo tracked from some second on (or not at all) had no calls here before: known zeros, from
+        // the silo's start. Its queue was not sampled then, and stays unknown.
+        for (var offset = 0; offset < length; offset++)
+        {
+            if (requests[offset] < 0 && from + offset >= _startedAt)
+            {
+                requests[offset] = errors[offset] = tokens[offset] = 0;
+            }
+            else if (requests[offset] < 0)
+            {
+                errors[offset] = tokens[offset] = -1;
+            }
         }
 
         return new SiloHistory

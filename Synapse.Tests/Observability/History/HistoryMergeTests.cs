@@ -57,6 +57,18 @@ public sealed class HistoryMergeTests
     }
 
     [Fact]
+    public void Merge_SecondsNoSiloRecorded_AreNullAndOthersCountTheSilosThatDid()
+    {
+        var restarted = Series(Second - 1, [-1, -1, 4]);
+        var running = Series(Second - 1, [-1, 2, 3]);
+
+        var merged = HistoryMerge.Merge(Second - 2, null, [restarted, running], asked: 2);
+
+        Assert.Equal([null, 2, 7], merged.Requests);
+        Assert.Equal([null, 0, 0], merged.Errors);
+    }
+
+    [Fact]
     public void Merge_Since_StartsAfterIt()
     {
         var merged = HistoryMerge.Merge(Second - 1, null, [Series(Second - 3, [1, 2, 3, 4])], asked: 1);
@@ -93,8 +105,8 @@ public sealed class HistoryMergeTests
         To = from + requests.Length - 1,
         Models = [],
         Requests = requests,
-        Errors = new int[requests.Length],
-        OutputTokens = new int[requests.Length],
+        Errors = [.. requests.Select(r => Math.Min(r, 0))],
+        OutputTokens = [.. requests.Select(r => Math.Min(r, 0))],
         Queue = [.. requests.Select(_ => -1)],
         TimeToFirstToken = [],
     };

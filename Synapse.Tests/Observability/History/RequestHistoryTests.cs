@@ -18,7 +18,7 @@ public sealed class RequestHistoryTests
         history.Record("llama", failed: false, timeToFirstTokenSeconds: 0.012, outputTokens: 30);
         history.Record("llama", failed: true, timeToFirstTokenSeconds: -1, outputTokens: -1);
 
-        Assert.Equal(0, history.Read(0, "llama").Requests.Sum());
+        Assert.Equal(Start - 1, history.Read(0, "llama").To);
 
         _clock.Second = Start + 1;
         history.Seal(_clock.Second, new Dictionary<string, int> { ["llama"] = 2 });
@@ -72,18 +72,21 @@ public sealed class RequestHistoryTests
     }
 
     [Fact]
-    public void Read_SecondsBeforeTheSiloStarted_AreZeroWithTheQueueUnknown()
+    public void Read_SecondsBeforeTheSiloStarted_AreUnknownNotZero()
     {
         var history = Create();
         _clock.Second = Start + 3;
         history.Seal(_clock.Second, new Dictionary<string, int>());
 
-        var read = history.Read(0, model: null);
+        var total = history.Read(0, model: null);
+        var model = history.Read(0, "never-called");
 
-        Assert.Equal(HistoryRing.Seconds, read.Requests.Length);
-        Assert.All(read.Requests, r => Assert.Equal(0, r));
-        Assert.Equal([0, 0, 0], read.Queue[^3..]);
-        Assert.Equal(-1, read.Queue[^4]);
+        Assert.Equal(HistoryRing.Seconds, total.Requests.Length);
+        Assert.Equal([-1, 0, 0, 0], total.Requests[^4..]);
+        Assert.Equal([-1, 0, 0, 0], total.Queue[^4..]);
+        Assert.Equal([-1, 0, 0, 0], model.Requests[^4..]);
+        Assert.Equal([-1, 0, 0, 0], model.OutputTokens[^4..]);
+        Assert.Equal([-1, -1, -1, -1], model.Queue[^4..]);
     }
 
     [Fact]
@@ -102,7 +105,7 @@ public sealed class RequestHistoryTests
         Assert.Equal(3, total.Requests[^1]);
         Assert.Equal(["a", "b"], total.Models);
         Assert.True(total.ModelsCapped);
-        Assert.Equal(0, capped.Requests.Sum());
+        Assert.Equal(0, capped.Requests[^1]);
     }
 
     [Fact]
@@ -178,7 +181,7 @@ public sealed class RequestHistoryTests
     }
 
     [Fact]
-    public void HistoryRing_SecondOverwrittenAfterTheWindow_ReadsAsNothing()
+    public void HistoryRing_SecondOverwrittenAfterTheWindow_ReadsAsUnknown()
     {
         var ring = new HistoryRing(Start);
         ring.Record(Start, false, 3, 5);
@@ -189,7 +192,7 @@ public sealed class RequestHistoryTests
         int[] requests = new int[1], errors = new int[1], tokens = new int[1], queue = new int[1];
         var ttft = new List<uint>();
         ring.CopyTo(Start, requests, errors, tokens, queue, ttft);
-        Assert.Equal((0, 0, 0, -1), (requests[0], errors[0], tokens[0], queue[0]));
+        Assert.Equal((-1, -1, -1, -1), (requests[0], errors[0], tokens[0], queue[0]));
         Assert.Empty(ttft);
 
         ring.CopyTo(Start + HistoryRing.Seconds, requests, errors, tokens, queue, ttft);
