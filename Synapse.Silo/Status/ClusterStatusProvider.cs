@@ -87,18 +87,13 @@ internal sealed partial class ClusterStatusProvider(
     {
         var members = cluster.Members;
         var active = members.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
-        var answers = await Task.WhenAll(active.Select(async silo =>
-        {
-            try
-            {
-                var agents = await grains.GetGrain<ISiloDirectoryGrain>(AgentConnectionKey.ForSilo(silo)).GetAgents().WaitAsync(CallTimeout, cancellationToken);
-                return (silo, agents, answered: true);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                return (silo, agents: Array.Empty<AgentConnectionStatus>(), answered: false);
-            }
-        }));
+        var answers = (await SiloFanOut.AskAsync(
+                active,
+                silo => grains.GetGrain<ISiloDirectoryGrain>(AgentConnectionKey.ForSilo(silo)).GetAgents(),
+                CallTimeout,
+                cancellationToken))
+            .Select(a => (silo: a.Silo, agents: a.Value ?? [], answered: a.Answered))
+            .ToArray();
 
         var connections = answers.SelectMany(a => a.agents).ToArray();
         var modelIds = connections.SelectMany(c => c.Models).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,9 @@ internal static class StatusEndpoint
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private const int MaxModelLength = 256;
+
+    /// <summary>History answers this long or longer are gzipped; the page's once-a-second polls are a few seconds and go as they are.</summary>
+    private const int GzipFromSeconds = 60;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -131,7 +135,17 @@ internal static class StatusEndpoint
         var history = await services.GetRequiredService<ClusterHistoryProvider>().GetAsync(since, model, context.RequestAborted);
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
-        await JsonSerializer.SerializeAsync(context.Response.Body, history, HistoryJson, context.RequestAborted);
+        context.Response.Headers.Vary = "Accept-Encoding";
+        if (history.Requests.Length < GzipFromSeconds || !AcceptsGzip(context.Request))
+        {
+            await JsonSerializer.SerializeAsync(context.Response.Body, history, HistoryJson, context.RequestAborted);
+            return;
+        }
+
+        // A whole window (the page's first load) is ~25 KB of mostly repeated numbers and nulls: ~2 KB gzipped.
+        context.Response.Headers.ContentEncoding = "gzip";
+        await using var gzip = new GZipStream(context.Response.Body, CompressionLevel.Fastest, leaveOpen: true);
+        await JsonSerializer.SerializeAsync(gzip, history, HistoryJson, context.RequestAborted);
     }
 
     private static Task WriteAssetAsync(HttpContext context, StatusAsset asset)

@@ -83,6 +83,14 @@ public sealed partial class StatusHistoryTests(GatewayFixture fixture)
         {
             Assert.Equal(length, recent.GetProperty(series).GetArrayLength());
         }
+
+        // The whole window, the page's first load, travels gzipped when the caller takes it.
+        using var zipped = new HttpRequestMessage(HttpMethod.Get, "/status/history");
+        zipped.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var response = await client.SendAsync(zipped);
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        await using var unzip = new GZipStream(await response.Content.ReadAsStreamAsync(), CompressionMode.Decompress);
+        Assert.Equal(900, JsonDocument.Parse(unzip).RootElement.GetProperty("requests").GetArrayLength());
     }
 
     [Fact]
