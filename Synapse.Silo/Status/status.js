@@ -472,6 +472,10 @@ function fmtNumber(v) {
   if (v >= 1000) return (v / 1000).toFixed(1) + 'k';
   return Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 1 : 0);
 }
+function clockTime(second) {
+  const d = new Date(second * 1000), pad = n => String(n).padStart(2, '0');
+  return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+}
 function fmtLatency(ms, axis) {
   if (ms === 0) return axis ? '0' : '0 ms';
   if (ms < 1) return ms.toFixed(2) + ' ms';
@@ -546,7 +550,7 @@ class Traffic {
     setAttr(panel, 'data-to', store.to);
     const partial = history.answered < history.silos;
     const known = store.values.requests.findIndex(v => v !== null && v !== undefined);
-    const since = known > 0 ? ' · recorded since ' + new Date((store.from + known) * 1000).toLocaleTimeString() : '';
+    const since = known > 0 ? ' · recorded since ' + clockTime(store.from + known) : '';
     setText($('traffic-note'), '· ' + (this.scope ? this.label(this.scope) : 'whole cluster') + since
       + (partial ? ' · ' + history.answered + ' of ' + history.silos + ' silos answered' : ''));
     setClass($('traffic-note'), 'warn-text', partial);

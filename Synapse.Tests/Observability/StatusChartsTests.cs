@@ -211,6 +211,7 @@ public sealed class StatusChartsTests(GatewayFixture fixture, ChromiumFixture ch
         await Expect(Line(page, "requests", "requests")).Not.ToHaveAttributeAsync("data-sum", "0");
         await Expect(Line(page, "ttft", "timeToFirstTokenP95Ms")).Not.ToHaveAttributeAsync("data-points", "0");
         await session.ScreenshotAsync("status-charts.png");
+        await session.ScreenshotTopAsync("status-readme.png", page.Locator("#traffic"));
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
         await session.ScreenshotAsync("status-charts-dark.png");
         await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });

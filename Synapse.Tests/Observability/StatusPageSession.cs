@@ -51,5 +51,14 @@ internal sealed class StatusPageSession : IAsyncDisposable
         await Page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, name), FullPage = true });
     }
 
+    /// <summary>The top of the page down to the bottom of <paramref name="last"/> (for the README).</summary>
+    public async Task ScreenshotTopAsync(string name, ILocator last)
+    {
+        var box = await last.BoundingBoxAsync() ?? throw new InvalidOperationException("Nothing to frame the screenshot by.");
+        var width = Page.ViewportSize?.Width ?? 1280;
+        Directory.CreateDirectory(ScreenshotDirectory);
+        await Page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, name), Clip = new() { X = 0, Y = 0, Width = width, Height = box.Y + box.Height + 16 } });
+    }
+
     public async ValueTask DisposeAsync() => await _context.CloseAsync();
 }
