@@ -14,13 +14,12 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
     private readonly ConcurrentDictionary<string, HistoryRing> _models = new(StringComparer.Ordinal);
     private readonly HistoryRing _total = new(time.GetUtcNow().ToUnixTimeSeconds());
     private readonly int _maxModels = options.Value.MaxModels;
-    private int _modelCount;
-
     private readonly long _startedAt = time.GetUtcNow().ToUnixTimeSeconds();
+    private int _modelCount;
+    private long _cappedAt = long.MinValue;
 
     // Seconds before the silo started are never sealed: they read as unknown (-1), not as seconds without calls.
     private long _sealedThrough = time.GetUtcNow().ToUnixTimeSeconds() - 1;
-    private long _cappedAt = long.MinValue;
 
     /// <summary>The last second sealed: what a read returns at most.</summary>
     public long SealedThrough => Volatile.Read(ref _sealedThrough);
