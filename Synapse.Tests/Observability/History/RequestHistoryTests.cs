@@ -181,6 +181,17 @@ public sealed class RequestHistoryTests
     }
 
     [Fact]
+    public void HistoryRing_OneModel_TakesAbout120KB()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ring = new HistoryRing(Start);
+        var size = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        GC.KeepAlive(ring);
+        Assert.InRange(size, 110_000, 125_000); // what Synapse:History:MaxModels is documented to cost per model
+    }
+
+    [Fact]
     public void HistoryRing_SecondOverwrittenAfterTheWindow_ReadsAsUnknown()
     {
         var ring = new HistoryRing(Start);
