@@ -16,9 +16,11 @@ DOTNET ?= dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 
-# Rebuild when any source or project file changes; dotnet itself decides what to recompile.
+# Rebuild when any source, project or embedded file (status page, install script) changes; dotnet itself decides what
+# to recompile.
 SOURCES := $(shell find Synapse.Silo Synapse.Grains Synapse.Grains.Interfaces Synapse.Protocol Synapse.Client \
-             \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -print) \
+             \( -name bin -o -name obj \) -prune -o -type f \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \
+             -o -name '*.html' -o -name '*.js' -o -name '*.css' -o -name '*.sh' \) -print) \
            Directory.Build.props Directory.Packages.props global.json
 
 .PHONY: all server client docker test chart-check clean help

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Synapse.Grains.Cluster;
 
 namespace Synapse.Grains.Agents;
 
@@ -18,13 +19,12 @@ internal sealed partial class AgentIdentityGrain(IClusterMembershipService membe
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
-        var answers = await SiloDirectories.AskAsync(
-            GrainFactory,
-            SiloDirectories.Reachable(membership),
-            d => d.GetClaims(key),
-            AskTimeout,
-            cancellationToken,
-            (silo, ex) => LogRebuildSiloFailed(logger, ex, key, silo));
+        var answers = await SiloFanOut.AskDirectoriesAsync(GrainFactory, SiloFanOut.Reachable(membership), d => d.GetClaims(key), AskTimeout, cancellationToken);
+        foreach (var silent in answers.Where(a => !a.Answered))
+        {
+            LogRebuildSiloFailed(logger, silent.Failure!, key, silent.Silo);
+        }
+
         foreach (var claim in answers.Where(a => a.Answered).SelectMany(a => a.Value!))
         {
             Hold(claim);
@@ -90,7 +90,7 @@ internal sealed partial class AgentIdentityGrain(IClusterMembershipService membe
         foreach (var group in bySilo)
         {
             var asked = group.ToArray();
-            var answers = await SiloDirectories.AskAsync(GrainFactory, [group.Key], d => d.GetLiveConnections(asked), AskTimeout, CancellationToken.None);
+            var answers = await SiloFanOut.AskDirectoriesAsync(GrainFactory, [group.Key], d => d.GetLiveConnections(asked), AskTimeout, CancellationToken.None);
 
             // A silo that does not answer keeps its claims: refusing a newcomer for a while is safer than letting an
             // impostor in beside a live agent.

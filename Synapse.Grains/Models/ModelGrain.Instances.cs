@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
 using Synapse.Grains.Balancing;
+using Synapse.Grains.Cluster;
 
 namespace Synapse.Grains.Models;
 
@@ -158,14 +159,13 @@ internal sealed partial class ModelGrain
 
     private async Task RebuildAsync(CancellationToken cancellationToken)
     {
-        var silos = SiloDirectories.Reachable(_membership);
-        var answers = await SiloDirectories.AskAsync(
-            GrainFactory,
-            silos,
-            d => d.GetRegistrations(Model),
-            _options.RebuildTimeout,
-            cancellationToken,
-            (silo, ex) => LogRebuildSiloFailed(_logger, ex, Model, silo));
+        var silos = SiloFanOut.Reachable(_membership);
+        var answers = await SiloFanOut.AskDirectoriesAsync(GrainFactory, silos, d => d.GetRegistrations(Model), _options.RebuildTimeout, cancellationToken);
+        foreach (var silent in answers.Where(a => !a.Answered))
+        {
+            LogRebuildSiloFailed(_logger, silent.Failure!, Model, silent.Silo);
+        }
+
         var count = 0;
         foreach (var registration in answers.Where(a => a.Answered).SelectMany(a => a.Value!))
         {

@@ -30,6 +30,12 @@ internal static partial class GatewayEndpoints
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/", StatusEndpoint.PageAsync);
         app.MapGet("/status", StatusEndpoint.StatusAsync);
+        app.MapGet("/status/history", StatusEndpoint.HistoryAsync);
+        foreach (var asset in StatusEndpoint.AssetPaths)
+        {
+            app.MapMethods(asset, ["GET", "HEAD"], StatusEndpoint.AssetAsync);
+        }
+
         app.MapGet("/run", InstallEndpoints.RunAsync);
         app.MapMethods("/getclient", ["GET", "HEAD"], InstallEndpoints.GetClientAsync);
 

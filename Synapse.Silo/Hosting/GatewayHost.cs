@@ -10,6 +10,7 @@ using Synapse.Silo.Cluster;
 using Synapse.Silo.Forwarding;
 using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
+using Synapse.Silo.Observability.History;
 using Synapse.Silo.Status;
 using Synapse.Silo.Transport;
 
@@ -85,6 +86,8 @@ public static partial class GatewayHost
         services.AddSingleton<ClientBinaries>();
         services.AddSingleton<ClusterStatusProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
+        services.AddSingleton<ClusterHistoryProvider>();
+        services.AddTrafficHistory();
         builder.AddGatewayTelemetry();
         services.AddHostedService<DrainCoordinator>();
 

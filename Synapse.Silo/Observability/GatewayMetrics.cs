@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Synapse.Silo.Agents;
+using Synapse.Silo.Observability.History;
 using Synapse.Silo.Status;
 
 namespace Synapse.Silo.Observability;
@@ -13,8 +14,9 @@ public sealed class GatewayMetrics
 {
     public const string MeterName = "Synapse.Gateway";
 
-    public GatewayMetrics(IMeterFactory meters, IServiceProvider services)
+    public GatewayMetrics(IMeterFactory meters, RequestHistory history, IServiceProvider services)
     {
+        History = history;
         var meter = meters.Create(MeterName);
         RequestDuration = meter.CreateHistogram<double>("gen_ai.server.request.duration", "s", "Time to serve a generation request, to its last byte.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] });
@@ -48,6 +50,9 @@ public sealed class GatewayMetrics
                 new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
             "{request}", "Requests waiting for a free instance per model (cluster-wide; take the max across silos).");
     }
+
+    /// <summary>The last minutes of traffic, second by second, for the status page's charts.</summary>
+    public RequestHistory History { get; }
 
     public Histogram<double> RequestDuration { get; }
 

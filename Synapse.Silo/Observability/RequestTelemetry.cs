@@ -147,6 +147,7 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, str
             tags.Add("error.type", errorType);
         }
 
+        metrics.History.Record(Model, errorType is not null, status < 400 ? _firstByteSeconds : -1, _outputTokens);
         metrics.Requests.Add(1, tags);
         metrics.RequestDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
         if (_firstByteSeconds >= 0 && status < 400)

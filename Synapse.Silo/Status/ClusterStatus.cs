@@ -1,13 +1,17 @@
 namespace Synapse.Silo.Status;
 
-/// <summary>The whole cluster as <c>GET /status</c> shows it: silos, models with their instances, agents with their sockets.</summary>
+/// <summary>
+/// The whole cluster as <c>GET /status</c> shows it: silos, models with their instances, agents with their sockets;
+/// while no agent is connected, how to attach one.
+/// </summary>
 public sealed record ClusterStatus(
     string Version,
     DateTimeOffset GeneratedAt,
     string AnsweredBy,
     IReadOnlyList<SiloInfo> Silos,
     IReadOnlyList<ModelStatus> Models,
-    IReadOnlyList<AgentInfo> Agents);
+    IReadOnlyList<AgentInfo> Agents,
+    AttachGuide? Attach = null);
 
 public sealed record SiloInfo(string Address, string? Name, string Status, bool Local, int Agents, bool Answered);
 

@@ -1,4 +1,5 @@
 using Synapse.Grains.Agents;
+using Synapse.Grains.Cluster;
 using Synapse.Grains.Models;
 using Synapse.Protocol;
 using Synapse.Silo.Cluster;
@@ -87,7 +88,7 @@ internal sealed partial class ClusterStatusProvider(
     {
         var members = cluster.Members;
         var active = members.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
-        var answers = (await SiloDirectories.AskAsync(grains, active, d => d.GetAgents(), CallTimeout, cancellationToken))
+        var answers = (await SiloFanOut.AskDirectoriesAsync(grains, active, d => d.GetAgents(), CallTimeout, cancellationToken))
             .Select(a => (silo: a.Silo, agents: a.Value ?? [], answered: a.Answered))
             .ToArray();
 

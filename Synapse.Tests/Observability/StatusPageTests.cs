@@ -6,51 +6,11 @@ using static Microsoft.Playwright.Assertions;
 namespace Synapse.Tests.Observability;
 
 /// <summary>
-/// One headless Chromium (Debian's <c>/usr/bin/chromium</c>, never a downloaded one) for the status page tests,
-/// driven by the Playwright driver the NuGet package copies into the build output (<c>.playwright/</c>).
-/// </summary>
-public sealed class ChromiumFixture : IAsyncLifetime
-{
-    public const string ExecutablePath = "/usr/bin/chromium";
-
-    private IPlaywright? _playwright;
-
-    public IBrowser Browser { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-        if (!File.Exists(ExecutablePath))
-        {
-            throw new InvalidOperationException($"{ExecutablePath} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does.");
-        }
-
-        SetDefaultExpectTimeout(10_000);
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ExecutablePath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Browser is not null)
-        {
-            await Browser.CloseAsync();
-        }
-
-        _playwright?.Dispose();
-    }
-}
-
-/// <summary>
 /// The status page in a real browser against a real gateway and real agents: what an operator sees changes
 /// while the page stays open, without a reload.
 /// </summary>
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "Browser")]
 public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -270,11 +230,9 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
             await Expect(page.Locator($"tr.instance[data-model='{llama}'][data-state='full']")).ToHaveCountAsync(2);
             await Expect(page.Locator(".age", new() { HasTextString = " s ago" }).First).ToBeVisibleAsync();
 
-            var directory = Path.Combine(AppContext.BaseDirectory, "screenshots");
-            Directory.CreateDirectory(directory);
-            await page.ScreenshotAsync(new() { Path = Path.Combine(directory, "status-page.png"), FullPage = true });
+            await session.ScreenshotAsync("status-page-load.png");
             await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
-            await page.ScreenshotAsync(new() { Path = Path.Combine(directory, "status-page-dark.png"), FullPage = true });
+            await session.ScreenshotAsync("status-page-load-dark.png");
             session.AssertNoPageErrors();
 
             streams.ForEach(s => s.Dispose());
@@ -295,43 +253,5 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
     private static ILocator Instance(IPage page, string model, string agentId) =>
         page.Locator($"tr.instance[data-model='{model}'][data-agent-id='{agentId}']");
 
-    private async Task<PageSession> OpenAsync(TestGateway gateway)
-    {
-        var context = await chromium.Browser.NewContextAsync(new()
-        {
-            ViewportSize = new() { Width = 1440, Height = 1000 },
-            ColorScheme = ColorScheme.Light,
-        });
-        var session = new PageSession(context, await context.NewPageAsync());
-        await session.Page.GotoAsync(gateway.BaseUrl + "/");
-        return session;
-    }
-
-    /// <summary>One browser context per test, collecting what the page complained about.</summary>
-    private sealed class PageSession : IAsyncDisposable
-    {
-        private readonly IBrowserContext _context;
-        private readonly List<string> _errors = [];
-
-        public PageSession(IBrowserContext context, IPage page)
-        {
-            _context = context;
-            Page = page;
-            page.PageError += (_, error) => _errors.Add("uncaught: " + error);
-            page.Console += (_, message) =>
-            {
-                // Failed fetches (401, an aborted route) are the page's business; script errors and CSP blocks are not.
-                if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal))
-                {
-                    _errors.Add("console: " + message.Text);
-                }
-            };
-        }
-
-        public IPage Page { get; }
-
-        public void AssertNoPageErrors() => Assert.Empty(_errors);
-
-        public async ValueTask DisposeAsync() => await _context.CloseAsync();
-    }
+    private Task<StatusPageSession> OpenAsync(TestGateway gateway) => StatusPageSession.OpenAsync(chromium.Browser, gateway.BaseUrl + "/");
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Hosting;
+using Synapse.Grains.Cluster;
 
 namespace Synapse.Silo.Api.Models;
 
@@ -20,13 +21,11 @@ internal sealed partial class ModelCatalog(IGrainFactory grains, ClusterView clu
             silos = [cluster.LocalSilo];
         }
 
-        var answers = await SiloDirectories.AskAsync(
-            grains,
-            silos,
-            d => d.GetModels(),
-            options.Value.SiloAnswerTimeout,
-            cancellationToken,
-            (silo, ex) => LogSiloUnanswered(logger, ex, silo));
+        var answers = await SiloFanOut.AskDirectoriesAsync(grains, silos, d => d.GetModels(), options.Value.SiloAnswerTimeout, cancellationToken);
+        foreach (var silent in answers.Where(a => !a.Answered))
+        {
+            LogSiloUnanswered(logger, silent.Failure!, silent.Silo);
+        }
 
         return [.. answers
             .Where(a => a.Answered)
