@@ -55,6 +55,9 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
     public bool IsActive => Volatile.Read(ref _state) == Active;
 
+    /// <summary>The engine's load per model as the agent last reported it (protocol 2 agents that read their engine).</summary>
+    public EngineSignalState EngineSignals { get; } = new();
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var handshake = new CancellationTokenSource(_services.Options.HandshakeTimeout);
@@ -199,6 +202,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         LastHeartbeat = DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64 - _connection.LastReceivedTick),
         RoundTripMs = _connection.RoundTripMs,
         AgentVersion = _hello?.ProductVersion,
+        Engine = [.. EngineSignals.All],
     };
 
     public void Dispose()
@@ -319,6 +323,25 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
                 _ = PublishRegistrationsAsync();
                 break;
 
+            case FrameType.EngineSignals:
+                EngineSignalsMessage signals;
+                try
+                {
+                    signals = FrameCodec.ReadJson(frame.Span, ProtocolJsonContext.Default.EngineSignalsMessage);
+                }
+                finally
+                {
+                    frame.Return();
+                }
+
+                if (EngineSignalsValidator.Check(signals, _hello!.ProtocolVersion, _models) is { } invalid)
+                {
+                    throw new FrameFormatException($"invalid engine signals: {invalid}");
+                }
+
+                EngineSignals.Update(signals, Environment.TickCount64, DateTimeOffset.UtcNow);
+                break;
+
             case FrameType.Draining:
                 frame.Return();
                 _agentDraining = true;
@@ -403,6 +426,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
             Draining = _agentDraining || _goAwaySent,
             AgentVersion = hello.ProductVersion,
             ConnectedAt = ConnectedAt,
+            Engine = EngineSignals.TryGet(model, out var engine) ? engine : null,
         };
     }
 

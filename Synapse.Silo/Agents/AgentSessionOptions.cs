@@ -26,8 +26,8 @@ public sealed class AgentSessionOptions
     /// <summary>How often registrations are refreshed in the model grains (their lease).</summary>
     public TimeSpan RegistrationRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Oldest agent protocol accepted.</summary>
-    public int MinProtocolVersion { get; set; } = ProtocolVersion.Current;
+    /// <summary>Oldest agent protocol accepted; older agents keep working, without what later versions added.</summary>
+    public int MinProtocolVersion { get; set; } = ProtocolVersion.Oldest;
 
     /// <summary>Newest agent protocol accepted.</summary>
     public int MaxProtocolVersion { get; set; } = ProtocolVersion.Current;
