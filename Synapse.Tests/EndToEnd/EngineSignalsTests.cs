@@ -251,6 +251,7 @@ public sealed class EngineSignalsTests(GatewayFixture fixture, ITestOutputHelper
 
         var scrape = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         var lines = scrape.Split('\n').Where(l => l.Contains(model, StringComparison.Ordinal)).ToArray();
+        output.WriteLine(string.Join('\n', lines.Where(l => l.StartsWith("synapse_engine", StringComparison.Ordinal))));
         Assert.Contains(lines, l => l.StartsWith("synapse_engine_queue", StringComparison.Ordinal) && l.Contains($"synapse_agent_name=\"{agent.Options.Name}\"", StringComparison.Ordinal) && l.EndsWith(" 11", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("synapse_engine_running", StringComparison.Ordinal) && l.EndsWith(" 5", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("synapse_engine_kv_usage", StringComparison.Ordinal) && l.EndsWith(" 0.75", StringComparison.Ordinal));
