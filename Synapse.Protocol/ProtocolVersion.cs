@@ -9,7 +9,13 @@ namespace Synapse.Protocol;
 public static class ProtocolVersion
 {
     /// <summary>The wire protocol this build speaks.</summary>
-    public const int Current = 1;
+    public const int Current = 2;
+
+    /// <summary>The oldest agent protocol this build still serves: version 1 agents work, without engine signals.</summary>
+    public const int Oldest = 1;
+
+    /// <summary>The first protocol with the <c>EngineSignals</c> frame; neither side sends it to an older peer.</summary>
+    public const int EngineSignals = 2;
 
     /// <summary>The product version, taken from the one <c>Version</c> in Directory.Build.props.</summary>
     public static string Product { get; } = ReadProductVersion();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Synapse.Client.Engine;
 using Synapse.Client.Hosting;
 using Synapse.Protocol.Messages;
 
@@ -29,6 +30,7 @@ internal sealed partial class ConnectionSupervisor
         _hardStop = hardStop;
         _logger = context.Loggers.CreateLogger<ConnectionSupervisor>();
         context.Discovery.Changed += Broadcast;
+        context.Engine.Changed += BroadcastEngine;
     }
 
     /// <summary>The gateway's refusal that stopped the agent, if one did.</summary>
@@ -264,6 +266,19 @@ internal sealed partial class ConnectionSupervisor
         foreach (var connection in Connections)
         {
             connection.SendModels(models);
+        }
+    }
+
+    private void BroadcastEngine(EngineReading reading)
+    {
+        if (_context.IsDraining)
+        {
+            return;
+        }
+
+        foreach (var connection in Connections)
+        {
+            connection.SendEngineSignals(reading);
         }
     }
 

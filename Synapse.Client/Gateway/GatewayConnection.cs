@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Synapse.Client.Engine;
 using Synapse.Client.Forwarding;
 using Synapse.Client.Hosting;
 using Synapse.Protocol;
@@ -24,6 +25,11 @@ internal sealed partial class GatewayConnection
     private readonly CancellationToken _hardStop;
     private readonly TaskCompletionSource _goAway = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly FramedConnectionOptions _connectionOptions = new();
+
+    // Models and engine signals go out under one lock, so the gateway never sees signals for a model it was not told of.
+    private readonly Lock _advertising = new();
+    private string[] _advertised = [];
+    private EngineSignalsMessage? _signalsSent;
     private FramedConnection? _connection;
     private RequestExecutor? _executor;
     private RejectMessage? _rejection;
@@ -130,9 +136,33 @@ internal sealed partial class GatewayConnection
 
     public void SendModels(IReadOnlyList<ModelAdvert> models)
     {
-        if (Welcome is not null)
+        if (Welcome is null)
+        {
+            return;
+        }
+
+        lock (_advertising)
         {
             _connection?.TrySend(FrameCodec.Json(FrameType.ModelsUpdate, new ModelsUpdateMessage(models), ProtocolJsonContext.Default.ModelsUpdateMessage));
+            _advertised = [.. models.Select(m => m.Id).Distinct(StringComparer.Ordinal)];
+            SendEngineSignalsLocked(_context.Engine.Current);
+        }
+    }
+
+    /// <summary>
+    /// Sends the engine's load for the models this socket advertised, when it differs from what was sent last. Only
+    /// to a gateway that speaks protocol 2 (its welcome says so) and only when this agent said 2 in its hello.
+    /// </summary>
+    public void SendEngineSignals(EngineReading reading)
+    {
+        if (Welcome is null)
+        {
+            return;
+        }
+
+        lock (_advertising)
+        {
+            SendEngineSignalsLocked(reading);
         }
     }
 
@@ -142,6 +172,26 @@ internal sealed partial class GatewayConnection
         if (Welcome is not null)
         {
             _connection?.TrySend(FrameCodec.Empty(FrameType.Draining));
+        }
+    }
+
+    private void SendEngineSignalsLocked(EngineReading reading)
+    {
+        if (!_context.Engine.Enabled || Math.Min(Welcome!.ProtocolVersion, _context.Options.ProtocolVersion) < ProtocolVersion.EngineSignals)
+        {
+            return;
+        }
+
+        var message = reading.ToMessage(_advertised, _context.Engine.IntervalMs);
+        var previous = _signalsSent;
+        if (previous is null ? message.Models.Count == 0 : previous.Engine == message.Engine && previous.Models.SequenceEqual(message.Models))
+        {
+            return;
+        }
+
+        if (_connection?.TrySend(FrameCodec.Json(FrameType.EngineSignals, message, ProtocolJsonContext.Default.EngineSignalsMessage)) == true)
+        {
+            _signalsSent = message;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Synapse.Client.Engine;
 using Synapse.Client.Gateway;
 using Synapse.Client.Observability;
 using Synapse.Client.Upstream;
@@ -28,7 +29,8 @@ public sealed partial class AgentApp : IDisposable
         var upstream = new UpstreamClient(options);
         var discovery = new ModelDiscovery(upstream, options, loggers.CreateLogger<ModelDiscovery>());
         AgentId = options.AgentId ?? DeriveAgentId(options);
-        _context = new AgentContext(options, AgentId, upstream, discovery, new AgentTelemetry(), loggers);
+        var engine = new EngineMonitor(upstream, options, loggers.CreateLogger<EngineMonitor>());
+        _context = new AgentContext(options, AgentId, upstream, discovery, engine, new AgentTelemetry(), loggers);
         _supervisor = new ConnectionSupervisor(_context, _hardStop.Token);
     }
 
@@ -59,9 +61,11 @@ public sealed partial class AgentApp : IDisposable
         }
 
         var discovery = _context.Discovery.RunAsync(_hardStop.Token);
+        var engine = _context.Engine.RunAsync(_hardStop.Token);
         var exitCode = await _supervisor.RunAsync(_stopReconnecting.Token);
         await _hardStop.CancelAsync();
         await discovery.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await engine.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (exitCode == AgentExitCodes.Ok && cancellationToken.IsCancellationRequested)
         {
             return AgentExitCodes.Interrupted;

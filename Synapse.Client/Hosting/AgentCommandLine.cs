@@ -29,6 +29,7 @@ public static class AgentCommandLine
         var agentId = Text("--agent-id", "Stable agent id (default: derived from host, upstream and name)");
         var connections = Text("--connections", "Sockets to distinct gateway silos when it has several (default: 2)");
         var discovery = Text("--discovery-interval", "Seconds between polls of the upstream's /v1/models (default: 30)");
+        var engineMetrics = Text("--engine-metrics-interval", "Seconds between readings of the engine's load (vLLM, SGLang, llama.cpp /metrics) sent to the gateway; 0 turns it off (default: 0.5)");
         var drain = Text("--drain-timeout", "Seconds to finish requests on SIGTERM (default: 30)");
         var logLevel = Text("--log-level", "trace, debug, information, warning or error (default: information)");
         var selfUpdate = new Option<bool>("--self-update")
@@ -39,7 +40,7 @@ public static class AgentCommandLine
 
         var root = new RootCommand("Synapse agent: attaches an OpenAI-compatible LLM server to a Synapse gateway by dialling out.")
         {
-            upstream, serverUrl, wsKey, wsKeyFile, upstreamKey, upstreamKeyFile, maxConcurrency, name, agentId, connections, discovery, drain, logLevel, selfUpdate, protocolVersion,
+            upstream, serverUrl, wsKey, wsKeyFile, upstreamKey, upstreamKeyFile, maxConcurrency, name, agentId, connections, discovery, engineMetrics, drain, logLevel, selfUpdate, protocolVersion,
         };
 
         root.SetAction(async parseResult =>
@@ -83,6 +84,7 @@ public static class AgentCommandLine
             options.Name = Value(name, "SYNAPSE_NAME") is { Length: > 0 } n ? n : options.Name;
             options.AgentId = Value(agentId, "SYNAPSE_AGENT_ID") is { Length: > 0 } id ? id : null;
             options.DiscoveryInterval = Seconds(Value(discovery, "SYNAPSE_DISCOVERY_INTERVAL"), "--discovery-interval", options.DiscoveryInterval, errors);
+            options.EngineMetricsInterval = Seconds(Value(engineMetrics, "SYNAPSE_ENGINE_METRICS_INTERVAL"), "--engine-metrics-interval", options.EngineMetricsInterval, errors);
             options.DrainTimeout = Seconds(Value(drain, "SYNAPSE_DRAIN_TIMEOUT"), "--drain-timeout", options.DrainTimeout, errors);
             var level = LogLevel.Information;
             if (Value(logLevel, "SYNAPSE_LOG_LEVEL") is { Length: > 0 } levelText && !Enum.TryParse(levelText, ignoreCase: true, out level))

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Synapse.Client.Engine;
 using Synapse.Client.Forwarding;
 using Synapse.Client.Observability;
 using Synapse.Client.Upstream;
@@ -6,7 +7,7 @@ using Synapse.Client.Upstream;
 namespace Synapse.Client.Hosting;
 
 /// <summary>What every connection and request of one agent shares.</summary>
-internal sealed class AgentContext(AgentOptions options, string agentId, UpstreamClient upstream, ModelDiscovery discovery, AgentTelemetry telemetry, ILoggerFactory loggers)
+internal sealed class AgentContext(AgentOptions options, string agentId, UpstreamClient upstream, ModelDiscovery discovery, EngineMonitor engine, AgentTelemetry telemetry, ILoggerFactory loggers)
 {
     private int _draining;
 
@@ -17,6 +18,9 @@ internal sealed class AgentContext(AgentOptions options, string agentId, Upstrea
     public UpstreamClient Upstream { get; } = upstream;
 
     public ModelDiscovery Discovery { get; } = discovery;
+
+    /// <summary>The engine's load, read next to it, for the gateway's balancing.</summary>
+    public EngineMonitor Engine { get; } = engine;
 
     public ModelSlots Slots { get; } = new(options.MaxConcurrency);
 

@@ -31,6 +31,12 @@ public sealed class AgentOptions
     /// <summary>How often the upstream's model list is polled.</summary>
     public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often the engine's load (queue, running requests, KV cache) is read and, when it changed, sent to the
+    /// gateway. Zero turns engine signals off.
+    /// </summary>
+    public TimeSpan EngineMetricsInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>On SIGTERM, how long requests in flight may take to finish.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -93,6 +99,11 @@ public sealed class AgentOptions
         if (DiscoveryInterval < TimeSpan.FromSeconds(1))
         {
             errors.Add("--discovery-interval must be at least 1 second");
+        }
+
+        if (EngineMetricsInterval != TimeSpan.Zero && (EngineMetricsInterval < TimeSpan.FromMilliseconds(100) || EngineMetricsInterval > TimeSpan.FromMinutes(10)))
+        {
+            errors.Add("--engine-metrics-interval must be 0 (off) or 0.1 to 600 seconds");
         }
 
         return errors;

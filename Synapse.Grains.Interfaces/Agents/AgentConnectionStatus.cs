@@ -29,4 +29,7 @@ public sealed record AgentConnectionStatus
     [Id(11)] public long RoundTripMs { get; init; }
 
     [Id(12)] public string? AgentVersion { get; init; }
+
+    /// <summary>The engine's load per model, as last received on this socket (fresh signals only).</summary>
+    [Id(13)] public EngineLoad[] Engine { get; init; } = [];
 }

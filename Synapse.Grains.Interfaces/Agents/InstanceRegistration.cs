@@ -33,4 +33,7 @@ public sealed record InstanceRegistration
     [Id(10)] public DateTimeOffset ConnectedAt { get; init; }
 
     [Id(11)] public required string Model { get; init; }
+
+    /// <summary>The engine's own load for this model when the registration was built; null without a fresh signal.</summary>
+    [Id(12)] public EngineLoad? Engine { get; init; }
 }

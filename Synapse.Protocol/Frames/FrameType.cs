@@ -11,6 +11,9 @@ public enum FrameType : byte
     ResponseEnd = 5,
     Draining = 6,
 
+    /// <summary>The engine's load (queue, running, KV cache) per model; protocol 2 and later. See docs/protocol.md.</summary>
+    EngineSignals = 7,
+
     // Gateway to agent.
     Welcome = 16,
     Reject = 17,

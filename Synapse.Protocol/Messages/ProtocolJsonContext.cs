@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Synapse.Protocol.Messages;
 
-/// <summary>Source-generated JSON for the handshake messages, so the AOT agent needs no reflection.</summary>
+/// <summary>Source-generated JSON for the handshake and control messages, so the AOT agent needs no reflection.</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -11,4 +11,5 @@ namespace Synapse.Protocol.Messages;
 [JsonSerializable(typeof(RejectMessage))]
 [JsonSerializable(typeof(ModelsUpdateMessage))]
 [JsonSerializable(typeof(GoAwayMessage))]
+[JsonSerializable(typeof(EngineSignalsMessage))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

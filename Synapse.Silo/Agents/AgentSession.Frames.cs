@@ -52,6 +52,9 @@ internal sealed partial class AgentSession
             case FrameType.ModelsUpdate:
                 OnModelsUpdate(Read(frame, static span => FrameCodec.ReadJson(span, ProtocolJsonContext.Default.ModelsUpdateMessage)));
                 break;
+            case FrameType.EngineSignals:
+                OnEngineSignals(Read(frame, static span => FrameCodec.ReadJson(span, ProtocolJsonContext.Default.EngineSignalsMessage)));
+                break;
             case FrameType.Draining:
                 frame.Return();
                 OnDraining();
@@ -133,6 +136,16 @@ internal sealed partial class AgentSession
         _models = ToModelMap(update.Models);
         LogModelsChanged(_services.Logger, AgentId, _models.Count);
         _ = PublishRegistrationsAsync();
+    }
+
+    private void OnEngineSignals(EngineSignalsMessage signals)
+    {
+        if (EngineSignalsValidator.Check(signals, _hello!.ProtocolVersion, _models) is { } invalid)
+        {
+            throw new FrameFormatException($"invalid engine signals: {invalid}");
+        }
+
+        EngineSignals.Update(signals, Environment.TickCount64, DateTimeOffset.UtcNow);
     }
 
     private void OnDraining()

@@ -32,6 +32,7 @@ internal sealed partial class AgentSession
             Draining = _agentDraining || _goAwaySent,
             AgentVersion = hello.ProductVersion,
             ConnectedAt = ConnectedAt,
+            Engine = EngineSignals.TryGet(model, out var engine) ? engine : null,
         };
     }
 

@@ -65,6 +65,9 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
     public bool IsActive => Volatile.Read(ref _state) == Active;
 
+    /// <summary>The engine's load per model as the agent last reported it (protocol 2 agents that read their engine).</summary>
+    public EngineSignalState EngineSignals { get; } = new();
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var handshake = new CancellationTokenSource(_services.Options.HandshakeTimeout);
@@ -209,6 +212,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         LastHeartbeat = DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64 - _connection.LastReceivedTick),
         RoundTripMs = _connection.RoundTripMs,
         AgentVersion = _hello?.ProductVersion,
+        Engine = [.. EngineSignals.All],
     };
 
     public void Dispose()

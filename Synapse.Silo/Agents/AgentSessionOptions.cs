@@ -41,8 +41,8 @@ public sealed class AgentSessionOptions
     /// <summary>After a refresh failed (a model grain's silo just died), the next one comes this soon, not a period later.</summary>
     public TimeSpan RegistrationRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Oldest agent protocol accepted.</summary>
-    public int MinProtocolVersion { get; set; } = ProtocolVersion.Current;
+    /// <summary>Oldest agent protocol accepted; older agents keep working, without what later versions added.</summary>
+    public int MinProtocolVersion { get; set; } = ProtocolVersion.Oldest;
 
     /// <summary>Newest agent protocol accepted.</summary>
     public int MaxProtocolVersion { get; set; } = ProtocolVersion.Current;

@@ -40,6 +40,12 @@ public sealed class GatewayMetrics
                 new KeyValuePair<string, object?>("synapse.agent.id", s.AgentId),
                 new KeyValuePair<string, object?>("synapse.agent.name", s.AgentName)))),
             "{request}", "Requests in flight on each agent socket of this silo, by model.");
+        meter.CreateObservableGauge("synapse.engine.queue", () => EngineGauge(services, l => l.Waiting),
+            "{request}", "Requests waiting in each agent's engine (vLLM, SGLang, llama.cpp), by model, as the agent read it.");
+        meter.CreateObservableGauge("synapse.engine.running", () => EngineGauge(services, l => l.Running),
+            "{request}", "Requests each agent's engine is generating for, by model, as the agent read it.");
+        meter.CreateObservableGauge("synapse.engine.kv_usage", () => EngineGauge(services, l => l.KvUsage),
+            "1", "Fraction of each agent's engine KV cache in use (0 to 1), by model, as the agent read it.");
         meter.CreateObservableGauge("synapse.model.instances", () => Cached(services).Select(m => new Measurement<long>(m.Instances.Length,
                 new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
             "{instance}", "Live instances per model (cluster-wide; take the max across silos).");
@@ -73,6 +79,16 @@ public sealed class GatewayMetrics
     public Counter<long> AgentConnections { get; }
 
     public Counter<long> AgentReconnects { get; }
+
+    /// <summary>One measurement per model of every agent socket on this silo with a fresh engine signal that has the value.</summary>
+    private static IEnumerable<Measurement<double>> EngineGauge(IServiceProvider services, Func<Grains.Agents.EngineLoad, double?> value) =>
+        services.GetRequiredService<AgentSessionRegistry>().Sessions
+            .SelectMany(s => s.EngineSignals.All
+                .Where(l => value(l) is not null)
+                .Select(l => new Measurement<double>(value(l)!.Value,
+                    new KeyValuePair<string, object?>("gen_ai.request.model", l.Model),
+                    new KeyValuePair<string, object?>("synapse.agent.id", s.AgentId),
+                    new KeyValuePair<string, object?>("synapse.agent.name", s.AgentName))));
 
     private static IEnumerable<ModelStatus> Cached(IServiceProvider services) =>
         services.GetRequiredService<ClusterStatusProvider>().Latest?.Models ?? [];

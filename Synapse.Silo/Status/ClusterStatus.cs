@@ -28,7 +28,14 @@ public sealed record InstanceStatus(
     int Capacity,
     double LatencyMs,
     int ConsecutiveFailures,
-    DateTimeOffset? LastHeartbeat);
+    DateTimeOffset? LastHeartbeat,
+    EngineStatus? Engine = null);
+
+/// <summary>
+/// The engine's own load for one instance, as its agent read it (null when the agent reports none): requests running
+/// and waiting in the engine, KV-cache usage 0 to 1, the engine's capacity when it says, and when the values arrived.
+/// </summary>
+public sealed record EngineStatus(string? Engine, int Running, int? Waiting, double? KvUsage, int? Capacity, int IntervalMs, DateTimeOffset ReceivedAt);
 
 public sealed record AgentInfo(
     string AgentId,

@@ -107,6 +107,12 @@ internal sealed partial class ClusterStatusProvider(
         }));
 
         var heartbeats = connections.GroupBy(c => c.AgentId).ToDictionary(g => g.Key, g => g.Max(c => c.LastHeartbeat));
+
+        // An agent with sockets to two silos reports the same engine on both: the newest values win.
+        var engines = connections
+            .SelectMany(c => c.Engine.Select(e => (c.AgentId, Load: e)))
+            .GroupBy(e => (e.AgentId, e.Load.Model))
+            .ToDictionary(g => g.Key, g => g.MaxBy(e => e.Load.ReceivedAt).Load);
         var models = snapshots.OfType<ModelSnapshot>().Select(s => new ModelStatus(
             s.Model,
             s.Queued,
@@ -121,7 +127,10 @@ internal sealed partial class ClusterStatusProvider(
                 i.Capacity,
                 i.LatencyMs,
                 i.ConsecutiveFailures,
-                heartbeats.TryGetValue(i.AgentId, out var beat) ? beat : null))])).ToArray();
+                heartbeats.TryGetValue(i.AgentId, out var beat) ? beat : null,
+                engines.TryGetValue((i.AgentId, s.Model), out var e)
+                    ? new EngineStatus(e.Engine, e.Running, e.Waiting, e.KvUsage, e.Capacity, e.IntervalMs, e.ReceivedAt)
+                    : null))])).ToArray();
 
         var agents = connections.GroupBy(c => c.AgentId).Select(g => new AgentInfo(
             g.Key,

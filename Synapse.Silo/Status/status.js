@@ -190,6 +190,7 @@ function createInstance() {
   const fails = h('span', 'fails'); fails.dataset.field = 'failures';
   state.append(badge, fails);
   const load = h('td'); load.appendChild(makeLoad());
+  const engine = h('div', 'engine-signals'); engine.dataset.field = 'engine'; load.appendChild(engine);
   const latency = h('td', 'num'); latency.dataset.field = 'latency';
   const beat = h('td', 'num'); const age = h('span', 'age'); age.dataset.field = 'heartbeat'; beat.appendChild(age);
   tr.append(agent, host, silos, state, load, latency, beat);
@@ -212,6 +213,11 @@ function updateInstance(tr, i, modelId, localSilo) {
   setText(fails, plural(i.consecutiveFailures, 'failure'));
   setHidden(fails, !(i.consecutiveFailures > 0));
   updateLoad(tr.querySelector('.load'), i.inFlight, i.capacity);
+  // The engine's own load as its agent read it (vLLM, SGLang, llama.cpp); absent for engines with nothing to read.
+  const e = i.engine, engine = tr.querySelector('[data-field="engine"]');
+  setText(engine, e ? (e.engine || 'engine') + ': ' + e.running + ' running'
+    + (e.waiting != null ? ' · ' + e.waiting + ' queued' : '') + (e.kvUsage != null ? ' · KV ' + Math.round(e.kvUsage * 100) + '%' : '') : '');
+  setHidden(engine, !e);
   setText(tr.querySelector('[data-field="latency"]'), fmtMs(i.latencyMs));
   setAge(tr.querySelector('[data-field="heartbeat"]'), i.lastHeartbeat);
 }

@@ -122,11 +122,11 @@ internal sealed class FakeGatewaySocket(WebSocket socket, IReadOnlyDictionary<st
         return FrameCodec.ReadJson(frame, ProtocolJsonContext.Default.HelloMessage);
     }
 
-    public Task WelcomeAsync(int maxFrameBytes = ProtocolLimits.DefaultMaxFrameBytes) => SendAsync(FrameCodec.Json(
+    public Task WelcomeAsync(int maxFrameBytes = ProtocolLimits.DefaultMaxFrameBytes, int protocolVersion = ProtocolVersion.Current) => SendAsync(FrameCodec.Json(
         FrameType.Welcome,
         new WelcomeMessage
         {
-            ProtocolVersion = ProtocolVersion.Current,
+            ProtocolVersion = protocolVersion,
             ServerVersion = ProtocolVersion.Product,
             SiloId = "fake-silo",
             ConnectionId = Guid.NewGuid().ToString("N"),

@@ -34,6 +34,9 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public string Url { get; private set; } = string.Empty;
 
+    /// <summary>Its engine endpoints (<c>/metrics</c>, <c>/slots</c>, <c>/props</c>): none until a test picks an engine.</summary>
+    public FakeEngine Engine { get; } = new();
+
     /// <summary>When set, requests must carry it as a bearer token.</summary>
     public string? RequiredApiKey { get; set; }
 
@@ -120,6 +123,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         app.MapPost("/v1/completions", context => AnswerAsync(context, chat: false));
         app.MapPost("/v1/embeddings", EmbeddingsAsync);
         app.Map("/v1/{**rest}", EchoAsync);
+        Engine.Map(app);
     }
 
     private async Task<(RecordedRequest Record, JsonObject? Body)> RecordAsync(HttpContext context)

@@ -1,12 +1,19 @@
+using System.Globalization;
+using Synapse.Protocol;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Install;
 
-/// <summary>Version compatibility, with the published agent binary against gateways that want another protocol.</summary>
+/// <summary>
+/// Version compatibility, with the published agent binary against gateways that want another protocol: one that
+/// accepts only the protocol after this build's, as a gateway upgraded past this agent would.
+/// </summary>
 [Collection(InstallCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SelfUpdateTests(InstallFixture fixture) : IDisposable
 {
+    private static readonly string Newer = (ProtocolVersion.Current + 1).ToString(CultureInfo.InvariantCulture);
+
     private readonly string _home = Directory.CreateTempSubdirectory("synapse-update-").FullName;
 
     [Fact]
@@ -20,16 +27,16 @@ public sealed class SelfUpdateTests(InstallFixture fixture) : IDisposable
             #!/usr/bin/env bash
             case "$1" in
               --version) echo 9.9.9 ;;
-              --protocol-version) echo 2 ;;
+              --protocol-version) echo NEWER ;;
               *) printf '%s\n' "$@" > "$SYNAPSE_TEST_MARKER"; exec sleep 60 ;;
             esac
-            """.Replace("\r", string.Empty, StringComparison.Ordinal));
+            """.Replace("\r", string.Empty, StringComparison.Ordinal).Replace("NEWER", Newer, StringComparison.Ordinal));
         File.SetUnixFileMode(stub, (UnixFileMode)Convert.ToInt32("755", 8));
         await using var gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
         {
             ["Synapse:Gateway:ClientBinary"] = Path.Combine(_home, "served"),
-            ["Synapse:Agents:MinProtocolVersion"] = "2",
-            ["Synapse:Agents:MaxProtocolVersion"] = "2",
+            ["Synapse:Agents:MinProtocolVersion"] = Newer,
+            ["Synapse:Agents:MaxProtocolVersion"] = Newer,
         });
         var installed = Install(fixture.Agent.Binary);
         string[] arguments = ["--server-url", gateway.WsUrl.ToString(), "--upstream", "http://127.0.0.1:9/v1", "--name", "updating", "--self-update"];
@@ -51,8 +58,8 @@ public sealed class SelfUpdateTests(InstallFixture fixture) : IDisposable
         await using var gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
         {
             ["Synapse:Gateway:ClientBinary"] = fixture.Agent.Folder,
-            ["Synapse:Agents:MinProtocolVersion"] = "2",
-            ["Synapse:Agents:MaxProtocolVersion"] = "2",
+            ["Synapse:Agents:MinProtocolVersion"] = Newer,
+            ["Synapse:Agents:MaxProtocolVersion"] = Newer,
         });
         var installed = Install(fixture.Agent.Binary);
 
@@ -62,7 +69,7 @@ public sealed class SelfUpdateTests(InstallFixture fixture) : IDisposable
         var exitCode = await agent.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(3, exitCode);
-        Assert.Contains("speaks protocol 1", agent.Output, StringComparison.Ordinal);
+        Assert.Contains($"accepts agent protocol {Newer}, but the agent (version {ProtocolVersion.Product}) speaks protocol {ProtocolVersion.Current}", agent.Output, StringComparison.Ordinal);
         Assert.Contains($"curl -fsSL {gateway.BaseUrl}/run | bash", agent.Output, StringComparison.Ordinal);
     }
 

@@ -90,6 +90,24 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
     }
 
     [Fact]
+    public async Task StatusPage_EngineQueueGrows_TheInstanceShowsItWithoutReload()
+    {
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        upstream.Engine.Kind = FakeEngineKind.Vllm;
+        upstream.Engine.SetLoad(model, 2, 0, 0.1);
+        await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
+        await using var session = await OpenAsync(Gateway);
+        var engine = Instance(session.Page, model, agent.App.AgentId).Locator("[data-field=engine]");
+        await Expect(engine).ToHaveTextAsync("vllm: 2 running · 0 queued · KV 10%");
+
+        upstream.Engine.SetLoad(model, 8, 14, 0.875);
+
+        await Expect(engine).ToHaveTextAsync("vllm: 8 running · 14 queued · KV 88%");
+        session.AssertNoPageErrors();
+    }
+
+    [Fact]
     public async Task StatusPage_AgentKilled_DisappearsWithoutReload()
     {
         var model = GatewayFixture.UniqueModel();

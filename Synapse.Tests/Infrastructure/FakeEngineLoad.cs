@@ -1,0 +1,4 @@
+namespace Synapse.Tests.Infrastructure;
+
+/// <summary>What a <see cref="FakeEngine"/> reports for one model.</summary>
+public readonly record struct FakeEngineLoad(int Running, int Waiting, double KvUsage);
