@@ -49,27 +49,33 @@ internal static class UsageReader
     /// <summary>Looks for a usage-carrying event in a chunk of an event stream.</summary>
     public static bool TryReadFromEvents(ReadOnlySpan<byte> chunk, out long input, out long output)
     {
+        // Every event line naming "usage" is tried (chunks carry "usage":null before the one that counts); the last
+        // that reads wins.
         input = output = 0;
-        var at = chunk.IndexOf(UsageKey);
-        if (at < 0)
+        var found = false;
+        var searchFrom = 0;
+        while (searchFrom < chunk.Length)
         {
-            return false;
+            var at = chunk[searchFrom..].IndexOf(UsageKey);
+            if (at < 0)
+            {
+                break;
+            }
+
+            at += searchFrom;
+            var lineStart = chunk[..at].LastIndexOf((byte)'\n') + 1;
+            var lineEnd = chunk[at..].IndexOf((byte)'\n');
+            var end = lineEnd < 0 ? chunk.Length : at + lineEnd;
+            var line = chunk[lineStart..end];
+            if (line.StartsWith("data:"u8) && TryRead(line[5..].Trim((byte)' '), out var lineInput, out var lineOutput))
+            {
+                (input, output, found) = (lineInput, lineOutput, true);
+            }
+
+            searchFrom = end;
         }
 
-        var lineStart = chunk[..at].LastIndexOf((byte)'\n') + 1;
-        var line = chunk[lineStart..];
-        var lineEnd = line.IndexOf((byte)'\n');
-        if (lineEnd >= 0)
-        {
-            line = line[..lineEnd];
-        }
-
-        if (!line.StartsWith("data:"u8))
-        {
-            return false;
-        }
-
-        return TryRead(line[5..].Trim((byte)' '), out input, out output);
+        return found;
     }
 
     private static bool ReadCounts(ref Utf8JsonReader reader, out long input, out long output)
