@@ -9,4 +9,7 @@ public sealed record AdvertisedModel
     [Id(1)] public required string AgentId { get; init; }
 
     [Id(2)] public required string MetadataJson { get; init; }
+
+    /// <summary>The key group of the agent's WebSocket key: only that group's callers see the model.</summary>
+    [Id(3)] public string Group { get; init; } = string.Empty;
 }

@@ -32,4 +32,7 @@ public sealed record AgentConnectionStatus
 
     /// <summary>The engine's load per model, as last received on this socket (fresh signals only).</summary>
     [Id(13)] public EngineLoad[] Engine { get; init; } = [];
+
+    /// <summary>The key group of the socket's WebSocket key.</summary>
+    [Id(14)] public string Group { get; init; } = string.Empty;
 }

@@ -8,8 +8,9 @@ namespace Synapse.Grains.Agents;
 [Alias("synapse.ISiloDirectoryGrain")]
 public interface ISiloDirectoryGrain : IGrainWithStringKey
 {
+    /// <summary>The registrations of this silo's sockets for one model grain (its key: group and model).</summary>
     [Alias("GetRegistrations"), ReadOnly]
-    Task<InstanceRegistration[]> GetRegistrations(string model);
+    Task<InstanceRegistration[]> GetRegistrations(string modelKey);
 
     [Alias("GetModels"), ReadOnly]
     Task<AdvertisedModel[]> GetModels();

@@ -36,4 +36,7 @@ public sealed record InstanceRegistration
 
     /// <summary>The engine's own load for this model when the registration was built; null without a fresh signal.</summary>
     [Id(12)] public EngineLoad? Engine { get; init; }
+
+    /// <summary>The key group of the socket's WebSocket key (its model grain's key starts with it).</summary>
+    [Id(13)] public string Group { get; init; } = string.Empty;
 }

@@ -10,4 +10,6 @@ public sealed record ModelSnapshot
     [Id(2)] public required int Queued { get; init; }
 
     [Id(3)] public required string Policy { get; init; }
+
+    [Id(4)] public string Group { get; init; } = string.Empty;
 }

@@ -10,6 +10,9 @@ public interface ILocalAgentConnection
 
     string AgentId { get; }
 
+    /// <summary>The key group the socket's WebSocket key belongs to.</summary>
+    string Group { get; }
+
     /// <summary>The identity this socket holds once its handshake was accepted; null before.</summary>
     AgentClaim? Claim { get; }
 

@@ -1,4 +1,5 @@
 using Orleans.Placement;
+using Synapse.Grains.Models;
 using Synapse.Grains.Placement;
 
 namespace Synapse.Grains.Agents;
@@ -7,14 +8,17 @@ namespace Synapse.Grains.Agents;
 [SiloPinnedPlacement, Immovable, Reentrant]
 internal sealed class SiloDirectoryGrain(ILocalAgentConnections connections) : Grain, ISiloDirectoryGrain
 {
-    public Task<InstanceRegistration[]> GetRegistrations(string model) =>
-        Task.FromResult(connections.All.SelectMany(c => c.GetRegistrations(model)).ToArray());
+    public Task<InstanceRegistration[]> GetRegistrations(string modelKey)
+    {
+        var (group, model) = ModelKey.Parse(modelKey);
+        return Task.FromResult(connections.All.Where(c => c.Group == group).SelectMany(c => c.GetRegistrations(model)).ToArray());
+    }
 
     public Task<AdvertisedModel[]> GetModels() =>
         Task.FromResult(connections.All
             .SelectMany(c => c.GetRegistrations(model: null))
             .Where(r => !r.Draining)
-            .Select(r => new AdvertisedModel { ModelId = r.Model, AgentId = r.AgentId, MetadataJson = r.MetadataJson })
+            .Select(r => new AdvertisedModel { ModelId = r.Model, AgentId = r.AgentId, MetadataJson = r.MetadataJson, Group = r.Group })
             .ToArray());
 
     public Task<AgentConnectionStatus[]> GetAgents() =>

@@ -160,7 +160,7 @@ internal sealed partial class ModelGrain
     private async Task RebuildAsync(CancellationToken cancellationToken)
     {
         var silos = SiloFanOut.Reachable(_membership);
-        var answers = await SiloFanOut.AskDirectoriesAsync(GrainFactory, silos, d => d.GetRegistrations(Model), _options.RebuildTimeout, cancellationToken);
+        var answers = await SiloFanOut.AskDirectoriesAsync(GrainFactory, silos, d => d.GetRegistrations(this.GetPrimaryKeyString()), _options.RebuildTimeout, cancellationToken);
         foreach (var silent in answers.Where(a => !a.Answered))
         {
             LogRebuildSiloFailed(_logger, silent.Failure!, Model, silent.Silo);

@@ -38,7 +38,10 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         _logger = logger;
     }
 
-    private string Model => this.GetPrimaryKeyString();
+    /// <summary>The model's name, without its group (what logs and the snapshot show).</summary>
+    private string Model => ModelKey.Parse(this.GetPrimaryKeyString()).Model;
+
+    private string Group => ModelKey.Parse(this.GetPrimaryKeyString()).Group;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -176,6 +179,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         return Task.FromResult(new ModelSnapshot
         {
             Model = Model,
+            Group = Group,
             Instances = instances,
             Queued = _queue.Count,
             Policy = _policy.Name,

@@ -33,6 +33,7 @@ internal sealed partial class AgentSession
             AgentVersion = hello.ProductVersion,
             ConnectedAt = ConnectedAt,
             Engine = EngineSignals.TryGet(model, out var engine) ? engine : null,
+            Group = Group,
         };
     }
 
@@ -73,12 +74,12 @@ internal sealed partial class AgentSession
             var calls = new List<Task>(models.Count + removed.Length);
             foreach (var model in models.Keys)
             {
-                calls.Add(_services.Grains.GetGrain<IModelGrain>(model).Register(BuildRegistration(model)));
+                calls.Add(_services.ModelGrain(Group, model).Register(BuildRegistration(model)));
             }
 
             foreach (var model in removed)
             {
-                calls.Add(_services.Grains.GetGrain<IModelGrain>(model).Unregister(AgentId, ConnectionId));
+                calls.Add(_services.ModelGrain(Group, model).Unregister(AgentId, ConnectionId));
             }
 
             var published = true;

@@ -213,6 +213,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         RoundTripMs = _connection.RoundTripMs,
         AgentVersion = _hello?.ProductVersion,
         Engine = [.. EngineSignals.All],
+        Group = Group,
     };
 
     public void Dispose()
@@ -278,7 +279,7 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
             await _registrationLock.WaitAsync();
             try
             {
-                var calls = _registeredModels.Select(m => _services.Grains.GetGrain<IModelGrain>(m).Unregister(AgentId, ConnectionId));
+                var calls = _registeredModels.Select(m => _services.ModelGrain(Group, m).Unregister(AgentId, ConnectionId));
                 await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(5));
             }
             catch (Exception ex)

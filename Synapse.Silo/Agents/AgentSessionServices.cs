@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Synapse.Grains.Agents;
+using Synapse.Grains.Models;
 using Synapse.Protocol.Transport;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Observability;
@@ -42,6 +43,8 @@ internal sealed class AgentSessionServices(
         SharedBudget = SendBudget,
         CloseTimeout = Options.CloseTimeout,
     };
+
+    public IModelGrain ModelGrain(string group, string model) => Grains.GetGrain<IModelGrain>(ModelKey.For(group, model));
 
     public IAgentIdentityGrain Identity(string group, string agentId) =>
         Grains.GetGrain<IAgentIdentityGrain>(AgentIdentityKey.For(group, agentId));

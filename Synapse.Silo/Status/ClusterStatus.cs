@@ -15,7 +15,7 @@ public sealed record ClusterStatus(
 
 public sealed record SiloInfo(string Address, string? Name, string Status, bool Local, int Agents, bool Answered);
 
-public sealed record ModelStatus(string Id, int Queued, string Policy, InstanceStatus[] Instances);
+public sealed record ModelStatus(string Id, int Queued, string Policy, string Group, InstanceStatus[] Instances);
 
 /// <summary>One instance of a model: <c>State</c> is ready, full, unhealthy (cooling down after failures) or draining.</summary>
 public sealed record InstanceStatus(
@@ -45,7 +45,8 @@ public sealed record AgentInfo(
     string[] Models,
     int Capacity,
     int InFlight,
-    AgentConnectionInfo[] Connections);
+    AgentConnectionInfo[] Connections,
+    string Group);
 
 public sealed record AgentConnectionInfo(
     string Silo,

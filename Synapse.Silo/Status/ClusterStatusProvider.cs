@@ -93,12 +93,12 @@ internal sealed partial class ClusterStatusProvider(
             .ToArray();
 
         var connections = answers.SelectMany(a => a.agents).ToArray();
-        var modelIds = connections.SelectMany(c => c.Models).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var snapshots = await Task.WhenAll(modelIds.Select(async model =>
+        var modelKeys = connections.SelectMany(c => c.Models.Select(m => ModelKey.For(c.Group, m))).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var snapshots = await Task.WhenAll(modelKeys.Select(async key =>
         {
             try
             {
-                return await grains.GetGrain<IModelGrain>(model).GetSnapshot().WaitAsync(CallTimeout, cancellationToken);
+                return await grains.GetGrain<IModelGrain>(key).GetSnapshot().WaitAsync(CallTimeout, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -106,17 +106,19 @@ internal sealed partial class ClusterStatusProvider(
             }
         }));
 
-        var heartbeats = connections.GroupBy(c => c.AgentId).ToDictionary(g => g.Key, g => g.Max(c => c.LastHeartbeat));
+        // Agent ids are per key group: the same id in two groups is two agents.
+        var heartbeats = connections.GroupBy(c => (c.Group, c.AgentId)).ToDictionary(g => g.Key, g => g.Max(c => c.LastHeartbeat));
 
         // An agent with sockets to two silos reports the same engine on both: the newest values win.
         var engines = connections
-            .SelectMany(c => c.Engine.Select(e => (c.AgentId, Load: e)))
-            .GroupBy(e => (e.AgentId, e.Load.Model))
+            .SelectMany(c => c.Engine.Select(e => (c.Group, c.AgentId, Load: e)))
+            .GroupBy(e => (e.Group, e.AgentId, e.Load.Model))
             .ToDictionary(g => g.Key, g => g.MaxBy(e => e.Load.ReceivedAt).Load);
         var models = snapshots.OfType<ModelSnapshot>().Select(s => new ModelStatus(
             s.Model,
             s.Queued,
             s.Policy,
+            s.Group,
             [.. s.Instances.OrderBy(i => i.Name, StringComparer.Ordinal).Select(i => new InstanceStatus(
                 i.AgentId,
                 i.Name,
@@ -127,20 +129,21 @@ internal sealed partial class ClusterStatusProvider(
                 i.Capacity,
                 i.LatencyMs,
                 i.ConsecutiveFailures,
-                heartbeats.TryGetValue(i.AgentId, out var beat) ? beat : null,
-                engines.TryGetValue((i.AgentId, s.Model), out var e)
+                heartbeats.TryGetValue((s.Group, i.AgentId), out var beat) ? beat : null,
+                engines.TryGetValue((s.Group, i.AgentId, s.Model), out var e)
                     ? new EngineStatus(e.Engine, e.Running, e.Waiting, e.KvUsage, e.Capacity, e.IntervalMs, e.ReceivedAt)
                     : null))])).ToArray();
 
-        var agents = connections.GroupBy(c => c.AgentId).Select(g => new AgentInfo(
-            g.Key,
+        var agents = connections.GroupBy(c => (c.Group, c.AgentId)).Select(g => new AgentInfo(
+            g.Key.AgentId,
             g.First().Name,
             g.First().Hostname,
             g.First().AgentVersion,
             [.. g.SelectMany(c => c.Models).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
             g.Max(c => c.Capacity),
             g.Sum(c => c.InFlight),
-            [.. g.Select(c => new AgentConnectionInfo(c.Silo, c.ConnectionId, c.ConnectedAt, c.LastHeartbeat, c.RoundTripMs, c.InFlight, c.Draining))]))
+            [.. g.Select(c => new AgentConnectionInfo(c.Silo, c.ConnectionId, c.ConnectedAt, c.LastHeartbeat, c.RoundTripMs, c.InFlight, c.Draining))],
+            g.Key.Group))
             .OrderBy(a => a.Name, StringComparer.Ordinal)
             .ToArray();
 

@@ -39,6 +39,9 @@ public sealed class StubAgentConnection(string connectionId, string agentId, Sil
 
     public AgentClaim? Claim => null;
 
+    /// <summary>Grain tests key model grains by the bare model name: the empty group.</summary>
+    public string Group => string.Empty;
+
     public ConcurrentQueue<long> Started { get; } = new();
 
     public ConcurrentQueue<long> Cancelled { get; } = new();
