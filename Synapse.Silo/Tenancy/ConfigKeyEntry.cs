@@ -1,9 +1,14 @@
 namespace Synapse.Silo.Tenancy;
 
-/// <summary>One key as the file gives it, before the cross-checks: where it is, its hash and its settings.</summary>
+/// <summary>
+/// One key as the file gives it, before the cross-checks: where it is, its hash and its settings. Its group is
+/// named by <c>Group</c> (for messages and generated names) and identified by <c>GroupPath</c> (two groups may
+/// share a name in a broken file).
+/// </summary>
 internal sealed record ConfigKeyEntry(
     ConfigKeyRole Role,
     string? Group,
+    string? GroupPath,
     ConfigNode Node,
     int Position,
     string? Name,

@@ -44,9 +44,10 @@ internal static class JsonConfigReader
         }
     }
 
-    private static ConfigNode ReadNode(ref Utf8JsonReader reader, string path, LineIndex lines, string file, List<TenancyConfigError> errors, ref bool failed)
+    /// <param name="at">Where a field's name is: a field's errors point there, not at its value.</param>
+    private static ConfigNode ReadNode(ref Utf8JsonReader reader, string path, LineIndex lines, string file, List<TenancyConfigError> errors, ref bool failed, (int, int)? at = null)
     {
-        var (line, column) = lines.Position(reader.TokenStartIndex);
+        var (line, column) = at ?? lines.Position(reader.TokenStartIndex);
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
@@ -57,7 +58,7 @@ internal static class JsonConfigReader
                     var name = reader.GetString()!;
                     var (nameLine, nameColumn) = lines.Position(reader.TokenStartIndex);
                     reader.Read();
-                    var value = ReadNode(ref reader, ConfigNode.FieldPath(path, name), lines, file, errors, ref failed);
+                    var value = ReadNode(ref reader, ConfigNode.FieldPath(path, name), lines, file, errors, ref failed, (nameLine, nameColumn));
                     if (!names.Add(name))
                     {
                         errors.Add(new TenancyConfigError(file, path, $"field {ConfigText.Name(name)} appears twice", nameLine, nameColumn));

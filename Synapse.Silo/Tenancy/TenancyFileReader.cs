@@ -91,7 +91,7 @@ internal sealed partial class TenancyFileReader
             }
         }
 
-        var adminKeys = ReadKeys(Field(root, "admin_keys"), ConfigKeyRole.Admin, group: null);
+        var adminKeys = ReadKeys(Field(root, "admin_keys"), ConfigKeyRole.Admin, group: null, groupPath: null, out _);
         CheckGroupNames(groups);
         var (api, agent, admin) = CheckKeys(groups, adminKeys);
         CheckNames(groups, api.Concat(agent).Concat(admin).ToList());
@@ -122,14 +122,16 @@ internal sealed partial class TenancyFileReader
 
         // Keys are read even without a valid name, so their own errors are reported too.
         var label = name ?? $"#{node.Path}";
-        var agentKeys = ReadKeys(Field(node, "ws_auth_keys"), ConfigKeyRole.Agent, label);
-        var apiKeys = ReadKeys(Field(node, "api_keys"), ConfigKeyRole.Api, label);
-        if (agentKeys.Count == 0)
+        var agentKeys = ReadKeys(Field(node, "ws_auth_keys"), ConfigKeyRole.Agent, label, node.Path, out var agentEntries);
+        var apiKeys = ReadKeys(Field(node, "api_keys"), ConfigKeyRole.Api, label, node.Path, out var apiEntries);
+
+        // Entries with errors of their own count here: "needs at least one" would only repeat those errors.
+        if (agentEntries == 0)
         {
             Error(Field(node, "ws_auth_keys") ?? node, "a group needs at least one ws_auth_keys entry (the key its agents connect with)", ConfigNode.FieldPath(node.Path, "ws_auth_keys"));
         }
 
-        if (apiKeys.Count == 0)
+        if (apiEntries == 0)
         {
             Error(Field(node, "api_keys") ?? node, "a group needs at least one api_keys entry (a key its callers send)", ConfigNode.FieldPath(node.Path, "api_keys"));
         }
@@ -144,9 +146,11 @@ internal sealed partial class TenancyFileReader
             : new GroupDraft(node, nameNode!, name, agentKeys, apiKeys, models, limits, budget, aliases, fallbacks);
     }
 
-    private List<ConfigKeyEntry> ReadKeys(ConfigNode? list, ConfigKeyRole role, string? group)
+    /// <param name="present">Entries that are not empty, valid or not.</param>
+    private List<ConfigKeyEntry> ReadKeys(ConfigNode? list, ConfigKeyRole role, string? group, string? groupPath, out int present)
     {
         var entries = new List<ConfigKeyEntry>();
+        present = 0;
         if (list is null || list.Kind == ConfigNodeKind.Null)
         {
             return entries;
@@ -170,19 +174,22 @@ internal sealed partial class TenancyFileReader
                     var key = item.Text!.Trim();
                     if (key.Length > 0)
                     {
+                        present++;
                         PlainKeys.Add(key);
-                        entries.Add(new ConfigKeyEntry(role, group, item, i + 1, Name: null, KeyHash.Of(key), IsObject: false));
+                        entries.Add(new ConfigKeyEntry(role, group, groupPath, item, i + 1, Name: null, KeyHash.Of(key), IsObject: false));
                     }
 
                     break;
                 case ConfigNodeKind.Mapping:
-                    if (ReadKeyObject(item, role, group, i + 1) is { } entry)
+                    present++;
+                    if (ReadKeyObject(item, role, group, groupPath, i + 1) is { } entry)
                     {
                         entries.Add(entry);
                     }
 
                     break;
                 default:
+                    present++;
                     Error(item, role == ConfigKeyRole.Api
                         ? "a key must be a string, or a mapping such as {name: ci-bot, key: ...} or {name: ci-bot, key_sha256: ...}"
                         : "a key must be a string, or a mapping {name, key} or {name, key_sha256}");
@@ -193,7 +200,7 @@ internal sealed partial class TenancyFileReader
         return entries;
     }
 
-    private ConfigKeyEntry? ReadKeyObject(ConfigNode node, ConfigKeyRole role, string? group, int position)
+    private ConfigKeyEntry? ReadKeyObject(ConfigNode node, ConfigKeyRole role, string? group, string? groupPath, int position)
     {
         var before = _errors.Count;
         CheckFields(node, role == ConfigKeyRole.Api ? ApiKeyFields : OtherKeyFields, role == ConfigKeyRole.Api ? "an API key" : "a key");
@@ -252,7 +259,7 @@ internal sealed partial class TenancyFileReader
             Error(Field(node, "budget")!, $"a key with a budget needs a 'name': budgets are kept by name, and the generated one ({group}/key-{position}) changes when keys are reordered");
         }
 
-        return _errors.Count > before ? null : new ConfigKeyEntry(role, group, node, position, name, hash, IsObject: true, models, limits, budget);
+        return _errors.Count > before ? null : new ConfigKeyEntry(role, group, groupPath, node, position, name, hash, IsObject: true, models, limits, budget);
     }
 
     private ModelAllowList? ReadModels(ConfigNode node)
@@ -451,7 +458,7 @@ internal sealed partial class TenancyFileReader
         // One key as agent key and API key: fine within a group (as in Go), never across groups.
         foreach (var entry in api)
         {
-            if (agentByHash.TryGetValue(entry.Hash, out var other) && other.Group != entry.Group)
+            if (agentByHash.TryGetValue(entry.Hash, out var other) && other.GroupPath != entry.GroupPath)
             {
                 Error(entry.Node, $"the same key is {other.Kind} of {other.Owner} at {other.Path}; a key may be both kinds only within one group");
             }
@@ -479,7 +486,7 @@ internal sealed partial class TenancyFileReader
                     kept[entry.Hash] = entry;
                     list.Add(entry);
                 }
-                else if (first.Group != entry.Group)
+                else if (first.GroupPath != entry.GroupPath)
                 {
                     Error(entry.Node, $"the same key also appears in {first.Owner} at {first.Path}; a key belongs to one group");
                 }
@@ -508,6 +515,11 @@ internal sealed partial class TenancyFileReader
 
             if (names.TryGetValue(entry.FinalName, out var first))
             {
+                if (entry.Name is null && first.Name is null && first.Group == entry.Group && first.GroupPath != entry.GroupPath)
+                {
+                    continue; // two groups of one name, reported as such
+                }
+
                 Error(entry.Name is null ? entry.Node : Field(entry.Node, "name")!, entry.Name is null
                     ? $"this key's generated name '{entry.FinalName}' is also the name of the key at {first.Path}; give one of them a name"
                     : $"key name {ConfigText.Name(entry.Name)} is already used at {first.Path}; key names are unique across the file");

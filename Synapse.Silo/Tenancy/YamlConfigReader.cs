@@ -49,12 +49,13 @@ internal static class YamlConfigReader
         }
     }
 
-    private static ConfigNode ReadNode(IParser parser, string path, State state)
+    /// <param name="at">Where a mapping's field name is: a field's errors point there, not at its value.</param>
+    private static ConfigNode ReadNode(IParser parser, string path, State state, Mark? at = null)
     {
         state.Count();
         var current = parser.Current ?? throw new YamlException("unexpected end of the file");
-        var line = (int)current.Start.Line;
-        var column = (int)current.Start.Column;
+        var line = (int)(at ?? current.Start).Line;
+        var column = (int)(at ?? current.Start).Column;
         switch (current)
         {
             case AnchorAlias alias:
@@ -99,7 +100,7 @@ internal static class YamlConfigReader
                     }
 
                     parser.MoveNext();
-                    var value = ReadNode(parser, ConfigNode.FieldPath(path, key.Value), state);
+                    var value = ReadNode(parser, ConfigNode.FieldPath(path, key.Value), state, key.Start);
                     if (!names.Add(key.Value))
                     {
                         state.Error(path, $"field {ConfigText.Name(key.Value)} appears twice", key.Start);
