@@ -10,6 +10,7 @@ using Synapse.Silo.Cluster;
 using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Status;
+using Synapse.Silo.Tenancy;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Hosting;
@@ -47,6 +48,7 @@ public static partial class GatewayHost
         var cluster = Bind<ClusterSettings>(builder, ClusterSettings.SectionName);
         var relay = Bind<RelayOptions>(builder, RelayOptions.SectionName);
         AddOptions(builder.Services);
+        builder.Services.AddTenancy(builder.Configuration);
 
         builder.WebHost.UseUrls(ListenUrl(gateway));
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -65,7 +65,8 @@ public sealed class TenancyConfig
     /// <summary>Agents need a key (false only without <c>--config</c> and without <c>--ws-auth-key</c>).</summary>
     public bool AgentKeyRequired => _anonymousAgent is null;
 
-    public int ApiKeyCount => _apiKeys.Count;
+    /// <summary>API keys of the groups (admin keys not counted).</summary>
+    public int ApiKeyCount => _apiKeys.Count - AdminKeyNames.Count;
 
     public int AgentKeyCount => _agentKeys.Count;
 
