@@ -127,7 +127,8 @@ public static partial class GatewayHost
                 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Synapse.Gateway");
                 var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
                 var url = ListenUrl(options);
-                LogStarting(logger, GatewayCommandLine.Version, url, options.ApiAuthKey is { Length: > 0 }, options.WsAuthKey is { Length: > 0 });
+                var keys = app.Services.GetRequiredService<TenancyConfigSource>().Current;
+                LogStarting(logger, GatewayCommandLine.Version, url, keys.ApiKeyRequired, keys.AgentKeyRequired);
                 await app.RunAsync();
                 return 0;
             }
