@@ -78,14 +78,13 @@ public sealed partial class TenancyConfigSource
                 return null;
             }
 
+            // The status is recorded last: whoever sees it can rely on the log line and the listeners being done.
             var previous = _current;
-            TenancyReloadStatus status;
             if (result.Outcome == TenancyLoadOutcome.Ok && result.ContentHash == _appliedHash)
             {
                 // Back to the content in force (after a failed reading, or on SIGHUP): nothing to swap.
-                status = Record(trigger, TenancyLoadOutcome.Ok, file, $"unchanged: {Summary(previous)}", previous.Fingerprint, []);
                 LogUnchanged(_logger, file, trigger, previous.Fingerprint);
-                return status;
+                return Record(trigger, TenancyLoadOutcome.Ok, file, $"unchanged: {Summary(previous)}", previous.Fingerprint, []);
             }
 
             switch (result.Outcome)
@@ -94,18 +93,15 @@ public sealed partial class TenancyConfigSource
                     var next = result.Config!;
                     Volatile.Write(ref _current, next);
                     _appliedHash = result.ContentHash;
-                    status = Record(trigger, TenancyLoadOutcome.Ok, file, Summary(next), next.Fingerprint, []);
                     LogReloaded(_logger, file, trigger, next.Groups.Count, next.ApiKeyCount, next.AgentKeyCount, next.AdminKeyNames.Count, next.Fingerprint);
                     RaiseChanged(previous, next);
-                    return status;
+                    return Record(trigger, TenancyLoadOutcome.Ok, file, Summary(next), next.Fingerprint, []);
                 case TenancyLoadOutcome.Invalid:
-                    status = Record(trigger, result.Outcome, file, $"invalid, keeping {previous.Fingerprint}: {OneLine(result)}", previous.Fingerprint, result.Errors);
                     LogInvalid(_logger, file, trigger, previous.Fingerprint, result.Errors.Count, OneLine(result));
-                    return status;
+                    return Record(trigger, result.Outcome, file, $"invalid, keeping {previous.Fingerprint}: {OneLine(result)}", previous.Fingerprint, result.Errors);
                 default:
-                    status = Record(trigger, result.Outcome, file, $"unreadable, keeping {previous.Fingerprint}: {OneLine(result)}", previous.Fingerprint, result.Errors);
                     LogUnreadable(_logger, file, trigger, previous.Fingerprint, OneLine(result));
-                    return status;
+                    return Record(trigger, result.Outcome, file, $"unreadable, keeping {previous.Fingerprint}: {OneLine(result)}", previous.Fingerprint, result.Errors);
             }
         }
     }

@@ -26,18 +26,51 @@ internal sealed partial class TenancyConfigWatcher(
 
     private readonly Channel<TenancyReloadTrigger> _triggers = Channel.CreateUnbounded<TenancyReloadTrigger>(new UnboundedChannelOptions { SingleReader = true });
 
+    // Held here: the runtime keeps only a weak reference to a FileSystemWatcher while it raises events.
+    private FileSystemWatcher? _watcher;
+    private PosixSignalRegistration? _signal;
+
+    /// <summary>
+    /// Starts watching before the host reports itself started (ExecuteAsync runs on its own, later), so that a
+    /// change made right after start-up is seen, then reads the file once more to catch a change made before.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (source.File is { } file)
+        {
+            var settings = options.Value;
+            _watcher = settings.WatchDirectory ? Watch(file) : null;
+            _signal = settings.ReloadOnSignal ? RegisterSignal() : null;
+            LogWatching(logger, file, _watcher is not null, settings.PollInterval.TotalSeconds, _signal is not null);
+
+            // A change between the first reading (at registration) and now would otherwise wait for the next one.
+            source.Reload(TenancyReloadTrigger.Poll);
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        StopWatching();
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        StopWatching();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (source.File is not { } file)
+        if (source.File is null)
         {
             return;
         }
 
         var settings = options.Value;
-        using var watcher = settings.WatchDirectory ? Watch(file) : null;
-        using var signal = settings.ReloadOnSignal ? RegisterSignal() : null;
         var poll = settings.PollInterval > TimeSpan.Zero ? PollAsync(settings.PollInterval, stoppingToken) : Task.CompletedTask;
-        LogWatching(logger, file, watcher is not null, settings.PollInterval.TotalSeconds, signal is not null);
         try
         {
             while (await _triggers.Reader.WaitToReadAsync(stoppingToken))
@@ -65,6 +98,14 @@ internal sealed partial class TenancyConfigWatcher(
         }
 
         await poll;
+    }
+
+    private void StopWatching()
+    {
+        _watcher?.Dispose();
+        _watcher = null;
+        _signal?.Dispose();
+        _signal = null;
     }
 
     /// <summary>Takes every pending trigger; the strongest wins: a signal (forces a reading), then a change, then a poll.</summary>
