@@ -595,7 +595,11 @@ internal sealed partial class TenancyFileReader
     {
         foreach (var (name, value) in mapping.Fields)
         {
-            if (!allowed.Contains(name, StringComparer.Ordinal))
+            if (name == "<<")
+            {
+                Error(value, "YAML merge keys (<<) are not supported; repeat the fields, or share a whole value with an anchor (limits: *shared)");
+            }
+            else if (!allowed.Contains(name, StringComparer.Ordinal))
             {
                 var hint = allowed.FirstOrDefault(a => Distance(a, name) <= 2) is { } close ? $"; did you mean '{close}'?" : "";
                 Error(value, $"unknown field{hint} ({what} may have {string.Join(", ", allowed)})");

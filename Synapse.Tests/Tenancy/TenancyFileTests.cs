@@ -222,6 +222,7 @@ public sealed class TenancyFileTests
     [InlineData("groups:\n  - name: a\n    ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]\n    fallbacks: {m70b: m8b}", "groups[0].fallbacks.m70b", "non-empty list of the models to try instead")]
     [InlineData("groups:\n  - name: a\n    name: b\n    ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]", "groups[0]", "field 'name' appears twice")]
     [InlineData("groups:\n  - name: a\n    ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]\n---\ngroups: []", "", "more than one YAML document")]
+    [InlineData("x: &x {rpm: 5}\ngroups:\n  - name: a\n    ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]\n    limits: {<<: *x}", "groups[0].limits[\"<<\"]", "YAML merge keys (<<) are not supported")]
     [InlineData("groups:\n  - name: a\n   ws_auth_keys: [sekret-w]", "", "not valid YAML")]
     public void RuleViolation_IsAnErrorNamingFileFieldAndReason_WithoutTheKey(string yaml, string path, string reason)
     {
