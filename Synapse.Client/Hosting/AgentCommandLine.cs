@@ -7,13 +7,21 @@ namespace Synapse.Client.Hosting;
 
 /// <summary>
 /// The agent's command line. Every flag can also come from the environment (so keys need not show in
-/// <c>ps</c>); a flag on the command line wins.
+/// <c>ps</c>); a flag on the command line wins. The Go client's names work too (<c>--base-url</c>,
+/// <c>--api-key</c>, and <c>OPENAI_BASE_URL</c>/<c>OPENAI_API_KEY</c> after the <c>SYNAPSE_*</c> variables), so a
+/// one-line install written for the Go server runs unchanged.
 /// </summary>
 public static class AgentCommandLine
 {
-    public static Task<int> InvokeAsync(string[] args, Func<AgentOptions, LogLevel, Task<int>> run)
+    /// <param name="environment">Where environment variables are read (the process's by default; tests pass their own).</param>
+    public static Task<int> InvokeAsync(string[] args, Func<AgentOptions, LogLevel, Task<int>> run, Func<string, string?>? environment = null)
     {
-        var upstream = Text("--upstream", "URL of the upstream OpenAI-compatible server, with or without /v1 (default: http://localhost:8081)");
+        environment ??= Environment.GetEnvironmentVariable;
+        var upstream = new Option<string>("--upstream", "--base-url")
+        {
+            Description = "URL of the upstream OpenAI-compatible server, with or without /v1 (default: http://localhost:8081) [env: SYNAPSE_UPSTREAM, then OPENAI_BASE_URL]",
+            HelpName = "url",
+        };
         var serverUrl = new Option<string[]>("--server-url")
         {
             Description = "WebSocket URL of the Synapse gateway; comma-separate several; the last one given wins (default: ws://localhost:8080/ws) [env: SYNAPSE_SERVER_URL]",
@@ -22,7 +30,11 @@ public static class AgentCommandLine
         };
         var wsKey = Text("--ws-auth-key", "Key the gateway expects from agents");
         var wsKeyFile = Text("--ws-auth-key-file", "Read the WebSocket key from this file");
-        var upstreamKey = Text("--upstream-api-key", "Bearer key for the upstream server (never sent anywhere else)");
+        var upstreamKey = new Option<string>("--upstream-api-key", "--api-key")
+        {
+            Description = "Bearer key for the upstream server (never sent anywhere else) [env: SYNAPSE_UPSTREAM_API_KEY, then OPENAI_API_KEY]",
+            HelpName = "value",
+        };
         var upstreamKeyFile = Text("--upstream-api-key-file", "Read the upstream key from this file");
         var maxConcurrency = Text("--max-concurrency", "Requests per model the upstream takes at once (default: 64)");
         var name = Text("--name", "Name shown on the gateway's status page (default: host name)");
@@ -45,8 +57,11 @@ public static class AgentCommandLine
 
         root.SetAction(async parseResult =>
         {
-            string? Value(Option<string> option, string variable) =>
-                parseResult.GetResult(option) is { Implicit: false } ? parseResult.GetValue(option) : Environment.GetEnvironmentVariable(variable);
+            // A flag (under any of its names) wins; then the first variable that is set, in the order given.
+            string? Value(Option<string> option, params string[] variables) =>
+                parseResult.GetResult(option) is { Implicit: false }
+                    ? parseResult.GetValue(option)
+                    : variables.Select(environment).FirstOrDefault(v => !string.IsNullOrEmpty(v));
 
             if (parseResult.GetValue(protocolVersion))
             {
@@ -57,8 +72,8 @@ public static class AgentCommandLine
             var errors = new List<string>();
             var options = new AgentOptions();
             options.SelfUpdate = parseResult.GetValue(selfUpdate)
-                || Environment.GetEnvironmentVariable("SYNAPSE_SELF_UPDATE") is "1" or "true";
-            if (Value(upstream, "SYNAPSE_UPSTREAM") is { Length: > 0 } upstreamText)
+                || environment("SYNAPSE_SELF_UPDATE") is "1" or "true";
+            if (Value(upstream, "SYNAPSE_UPSTREAM", "OPENAI_BASE_URL") is { Length: > 0 } upstreamText)
             {
                 options.Upstream = ParseUri(upstreamText, "--upstream", errors) ?? options.Upstream;
             }
@@ -67,7 +82,7 @@ public static class AgentCommandLine
             // several gateways go comma-separated in one.
             var servers = parseResult.GetResult(serverUrl) is { Implicit: false } && parseResult.GetValue(serverUrl) is [.., var last]
                 ? [last]
-                : Environment.GetEnvironmentVariable("SYNAPSE_SERVER_URL") is { Length: > 0 } fromEnv ? new[] { fromEnv } : [];
+                : environment("SYNAPSE_SERVER_URL") is { Length: > 0 } fromEnv ? new[] { fromEnv } : [];
             var urls = servers.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Select(s => ParseUri(s, "--server-url", errors))
                 .OfType<Uri>()
@@ -78,7 +93,7 @@ public static class AgentCommandLine
             }
 
             options.WsAuthKey = Secret(Value(wsKey, "SYNAPSE_WS_AUTH_KEY"), Value(wsKeyFile, "SYNAPSE_WS_AUTH_KEY_FILE"), "--ws-auth-key-file", errors);
-            options.UpstreamApiKey = Secret(Value(upstreamKey, "SYNAPSE_UPSTREAM_API_KEY"), Value(upstreamKeyFile, "SYNAPSE_UPSTREAM_API_KEY_FILE"), "--upstream-api-key-file", errors);
+            options.UpstreamApiKey = Secret(Value(upstreamKey, "SYNAPSE_UPSTREAM_API_KEY", "OPENAI_API_KEY"), Value(upstreamKeyFile, "SYNAPSE_UPSTREAM_API_KEY_FILE"), "--upstream-api-key-file", errors);
             options.MaxConcurrency = Int(Value(maxConcurrency, "SYNAPSE_MAX_CONCURRENCY"), "--max-concurrency", options.MaxConcurrency, errors);
             options.Connections = Int(Value(connections, "SYNAPSE_CONNECTIONS"), "--connections", options.Connections, errors);
             options.Name = Value(name, "SYNAPSE_NAME") is { Length: > 0 } n ? n : options.Name;

@@ -12,13 +12,14 @@ public static class AgentIdentityKey
 
     private static uint Bucket(string agentId)
     {
-        // FNV-1a over the UTF-16 code units: stable across processes and cheap.
+        // FNV-1a over the UTF-16 code units: stable across processes and cheap. Its top bits depend on every input
+        // bit (the low ones only on the inputs' low bits), so the bucket comes from the top.
         var hash = 2166136261u;
         foreach (var c in agentId)
         {
             hash = (hash ^ c) * 16777619u;
         }
 
-        return hash % Buckets;
+        return hash >> 28;
     }
 }

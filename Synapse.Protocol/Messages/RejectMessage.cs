@@ -27,6 +27,9 @@ public sealed record RejectMessage
     /// <summary>Another agent process holds this agent id on live sockets. Retry: it is free once they are gone.</summary>
     public const string AgentIdInUse = "agent_id_in_use";
 
+    /// <summary>Close reason when the agent's key was removed or moved to another group by a reload.</summary>
+    public const string KeyRevoked = "key_revoked";
+
     /// <summary>The gateway could not check the agent's identity just now. Retry.</summary>
     public const string RegistryUnavailable = "registry_unavailable";
 

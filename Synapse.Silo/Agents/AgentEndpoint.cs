@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
-using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Observability;
+using Synapse.Silo.Tenancy;
 
 namespace Synapse.Silo.Agents;
 
@@ -14,8 +14,6 @@ namespace Synapse.Silo.Agents;
 /// </summary>
 internal static partial class AgentEndpoint
 {
-    /// <summary>The one key group there is until key groups are configured.</summary>
-    private const string DefaultGroup = "default";
 
     public static async Task HandleAsync(HttpContext context)
     {
@@ -44,7 +42,8 @@ internal static partial class AgentEndpoint
             return;
         }
 
-        if (!services.GetRequiredService<ApiKeyValidator>().IsAgent(context.Request))
+        var credential = services.GetRequiredService<TenancyConfigSource>().Current.AuthenticateAgent(context.Request);
+        if (credential is null)
         {
             if (services.GetRequiredService<RefusalLogLimiter>().ShouldLog("invalid_ws_key"))
             {
@@ -74,7 +73,7 @@ internal static partial class AgentEndpoint
         // Where an agent of the wrong version gets the right one, when this gateway serves binaries.
         var address = Install.PublicAddress.From(context.Request, options.TrustForwardedHeaders);
         var downloadUrl = address is not null && services.GetRequiredService<Install.ClientBinaries>().Any ? address.HttpUrl("/getclient") : null;
-        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), DefaultGroup, remote, downloadUrl);
+        using var session = new AgentSession(socket, services.GetRequiredService<AgentSessionServices>(), credential, remote, downloadUrl);
         await session.RunAsync(context.RequestAborted);
     }
 

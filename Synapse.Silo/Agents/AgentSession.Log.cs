@@ -31,6 +31,9 @@ internal sealed partial class AgentSession
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId} sent more than its flow-control window on request {RequestId}; failed that request")]
     private static partial void LogWindowExceeded(ILogger logger, string agentId, long requestId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its key {KeyName} no longer admits it into its group; closing (key_revoked)")]
+    private static partial void LogKeyRevoked(ILogger logger, string agentId, string keyName);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check the identity of agent {AgentId}; told it to retry")]
     private static partial void LogIdentityUnavailable(ILogger logger, Exception exception, string agentId);
 

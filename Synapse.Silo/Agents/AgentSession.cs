@@ -8,6 +8,7 @@ using Synapse.Protocol.Frames;
 using Synapse.Protocol.Messages;
 using Synapse.Protocol.Transport;
 using Synapse.Silo.Api.Errors;
+using Synapse.Silo.Tenancy;
 
 namespace Synapse.Silo.Agents;
 
@@ -38,10 +39,11 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
     private volatile bool _goAwaySent;
     private Task _refresh = Task.CompletedTask;
 
-    public AgentSession(WebSocket socket, AgentSessionServices services, string group, string remoteAddress, string? downloadUrl)
+    public AgentSession(WebSocket socket, AgentSessionServices services, AgentCredential credential, string remoteAddress, string? downloadUrl)
     {
         _services = services;
-        Group = group;
+        Credential = credential;
+        Group = credential.Group.Name;
         _remoteAddress = remoteAddress;
         _downloadUrl = downloadUrl;
         _connection = new FramedConnection(socket, services.ConnectionOptions);
@@ -52,6 +54,9 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
 
     /// <summary>The key group the agent's WebSocket key belongs to; nothing the agent says can change it.</summary>
     public string Group { get; }
+
+    /// <summary>The key the agent was admitted with, checked again whenever the key groups are reloaded.</summary>
+    public AgentCredential Credential { get; }
 
     public AgentClaim? Claim { get; private set; }
 
@@ -161,6 +166,13 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
         _ = PublishRegistrationsAsync();
     }
 
+    /// <summary>The agent's key no longer admits it (removed, or moved to another group): close with <c>key_revoked</c>.</summary>
+    public void Revoke()
+    {
+        LogKeyRevoked(_services.Logger, OpenAIError.Sanitize(AgentId), Credential.KeyName);
+        _connection.Complete(WebSocketCloseStatus.PolicyViolation, RejectMessage.KeyRevoked);
+    }
+
     /// <summary>Closes the socket at once, failing whatever is still in flight on it.</summary>
     public void Abort(string reason) => _connection.Abort(ConnectionClosedReason.ClosedLocally, reason);
 
@@ -250,6 +262,17 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
             return;
         }
 
+        _services.Registry.Remove(this);
+        foreach (var id in _requests.Keys)
+        {
+            if (_requests.TryRemove(id, out var request))
+            {
+                request.Sink.Write(ResponseEvent.End(GatewayErrorCodes.AgentDisconnected, "The agent serving this request disconnected."));
+            }
+        }
+
+        // After the callers were told (a slow identity grain must not delay their answer) and after the socket left the
+        // registry (which the identity grain asks before it lets another process take the id).
         if (Claim is { } claim)
         {
             try
@@ -260,15 +283,6 @@ internal sealed partial class AgentSession : ILocalAgentConnection, IDisposable
             {
                 // The identity grain asks this silo before it lets anyone else take the id, so nothing is held for ever.
                 LogRegistrationFailed(_services.Logger, ex, claim.AgentId);
-            }
-        }
-
-        _services.Registry.Remove(this);
-        foreach (var id in _requests.Keys)
-        {
-            if (_requests.TryRemove(id, out var request))
-            {
-                request.Sink.Write(ResponseEvent.End(GatewayErrorCodes.AgentDisconnected, "The agent serving this request disconnected."));
             }
         }
 

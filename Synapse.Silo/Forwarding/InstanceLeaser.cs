@@ -24,9 +24,9 @@ internal sealed partial class InstanceLeaser(
     private readonly GatewayOptions _options = options.Value;
 
     /// <summary>A lease, or the grain's refusal; both null when the caller left.</summary>
-    public async Task<(InstanceLease? Lease, Failure? Refusal)> AcquireAsync(string model, RetryBudget budget, CancellationToken cancellationToken)
+    public async Task<(InstanceLease? Lease, Failure? Refusal)> AcquireAsync(string group, string model, RetryBudget budget, CancellationToken cancellationToken)
     {
-        var grain = grains.Model(model);
+        var grain = grains.Model(ModelKey.For(group, model));
         var deadline = Environment.TickCount64 + (long)_options.RegistryRetryWindow.TotalMilliseconds;
         for (var attempt = 0; ; attempt++)
         {

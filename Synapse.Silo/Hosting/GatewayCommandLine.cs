@@ -22,6 +22,7 @@ internal static class GatewayCommandLine
         new("--api-auth-key-file", "SYNAPSE_API_AUTH_KEY_FILE", $"{G}:ApiAuthKey", "Read the API key from this file", GatewayFlagKind.File, Secret: true),
         new("--ws-auth-key", "SYNAPSE_WS_AUTH_KEY", $"{G}:WsAuthKey", "Key agents must send to connect to /ws", Secret: true),
         new("--ws-auth-key-file", "SYNAPSE_WS_AUTH_KEY_FILE", $"{G}:WsAuthKey", "Read the WebSocket key from this file", GatewayFlagKind.File, Secret: true),
+        new("--config", "SYNAPSE_CONFIG", $"{Tenancy.TenancyOptions.SectionName}:ConfigFile", "Key-groups file (YAML, or JSON by extension): groups of agent and API keys, reloaded on change; replaces the two key flags", GatewayFlagKind.Path),
         new("--client-binary", "SYNAPSE_CLIENT_BINARY", $"{G}:ClientBinary", "Agent binary (or folder of them) served by /getclient (default: what make all built in this checkout)"),
         new("--trust-forwarded-headers", "SYNAPSE_TRUST_FORWARDED_HEADERS", $"{G}:TrustForwardedHeaders", "Trust X-Forwarded-Proto/Host from a reverse proxy", GatewayFlagKind.Switch),
         new("--max-request-body", "SYNAPSE_MAX_REQUEST_BODY", $"{G}:MaxRequestBodyBytes", "Largest request body in bytes (default: 33554432)", GatewayFlagKind.Count),
@@ -104,7 +105,7 @@ internal static class GatewayCommandLine
         GatewayFlagKind.Port => "port",
         GatewayFlagKind.Count => "n",
         GatewayFlagKind.Seconds => "seconds",
-        GatewayFlagKind.File => "path",
+        GatewayFlagKind.File or GatewayFlagKind.Path => "path",
         _ => "value",
     };
 

@@ -81,8 +81,13 @@ internal static partial class GatewayEndpoints
     private static Task ApiKeyGateAsync(HttpContext context, RequestDelegate next)
     {
         // Routing matches paths case-insensitively, so the gate must too: /V1/chat/completions reaches the same endpoint.
-        if (context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase)
-            && !context.RequestServices.GetRequiredService<ApiKeyValidator>().IsApiCaller(context.Request))
+        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase))
+        {
+            return next(context);
+        }
+
+        var caller = ApiCallers.Authenticate(context);
+        if (caller is null)
         {
             if (context.RequestServices.GetRequiredService<RefusalLogLimiter>().ShouldLog("invalid_api_key"))
             {
@@ -91,6 +96,12 @@ internal static partial class GatewayEndpoints
             }
 
             return OpenAIError.Unauthorized(context);
+        }
+
+        if (!caller.CanCallModels)
+        {
+            return OpenAIError.WriteAsync(context, StatusCodes.Status403Forbidden, OpenAIError.Permission, "admin_key_not_for_models",
+                "An admin key sees every group's status and usage but calls no model; use an API key of a group.");
         }
 
         return next(context);

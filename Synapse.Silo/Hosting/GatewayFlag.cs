@@ -16,5 +16,10 @@ internal enum GatewayFlagKind
     Count,
     Seconds,
     Switch,
+
+    /// <summary>A secret read from the named file (the value is the file's content).</summary>
     File,
+
+    /// <summary>A file the gateway itself opens (and may read again).</summary>
+    Path,
 }

@@ -12,6 +12,7 @@ using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Observability.History;
 using Synapse.Silo.Status;
+using Synapse.Silo.Tenancy;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Hosting;
@@ -50,6 +51,7 @@ public static partial class GatewayHost
         var gateway = ValidatedOptions.Add(builder, GatewayOptions.SectionName, new GatewayOptionsValidator());
         var cluster = ValidatedOptions.Add(builder, ClusterOptions.SectionName, new ClusterOptionsValidator());
         ValidatedOptions.Add(builder, AgentSessionOptions.SectionName, new AgentSessionOptionsValidator());
+        builder.Services.AddTenancy(builder.Configuration);
 
         builder.WebHost.UseUrls(ListenUrl(gateway));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -81,7 +83,7 @@ public static partial class GatewayHost
         services.AddSingleton<InstanceLeaser>();
         services.AddSingleton<ForwardingAttempt>();
         services.AddSingleton<RequestForwarder>();
-        services.AddSingleton<ApiKeyValidator>();
+        services.AddHostedService<AgentKeyRevoker>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ClientBinaries>();
         services.AddSingleton<ClusterStatusProvider>();

@@ -4,7 +4,7 @@ using Synapse.Grains.Responses;
 namespace Synapse.Silo.Observability;
 
 /// <summary>What one proxied call recorded on its way, turned into metrics when it ends.</summary>
-internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, string path)
+internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, string keyName, string model, string path)
 {
     /// <summary>OpenAI-style routes kept as metric tags; any other path is one tag, as callers choose paths.</summary>
     private static readonly HashSet<string> KnownRoutes = new(StringComparer.Ordinal)
@@ -24,6 +24,12 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, str
     public const string UnknownModel = "_unknown";
 
     public string Model { get; private set; } = model;
+
+    /// <summary>The caller's key group.</summary>
+    public string Group { get; } = group;
+
+    /// <summary>The caller's key name (never the key).</summary>
+    public string KeyName { get; } = keyName;
 
     public string Route { get; } = KnownRoutes.TryGetValue(path, out var known) ? known : "/v1/*";
 
@@ -147,7 +153,7 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string model, str
             tags.Add("error.type", errorType);
         }
 
-        metrics.History.Record(Model, errorType is not null, status < 400 ? _firstByteSeconds : -1, _outputTokens);
+        metrics.History.Record(Group, History.RequestHistory.KeyOf(Group, Model), errorType is not null, status < 400 ? _firstByteSeconds : -1, _outputTokens);
         metrics.Requests.Add(1, tags);
         metrics.RequestDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
         if (_firstByteSeconds >= 0 && status < 400)

@@ -11,7 +11,39 @@ public sealed record ClusterStatus(
     IReadOnlyList<SiloInfo> Silos,
     IReadOnlyList<ModelStatus> Models,
     IReadOnlyList<AgentInfo> Agents,
-    AttachGuide? Attach = null);
+    AttachGuide? Attach = null,
+    KeyGroupsStatus? KeyGroups = null)
+{
+    /// <summary>
+    /// What <paramref name="caller"/> may see: its own group's models and agents (every group for an admin key). The
+    /// silos stay, each counting only the agents shown.
+    /// </summary>
+    public ClusterStatus ScopedTo(Tenancy.CallerIdentity caller)
+    {
+        if (caller.IsAdmin)
+        {
+            return this;
+        }
+
+        var agents = Agents.Where(a => caller.CanSee(a.Group)).ToArray();
+        var perSilo = agents.SelectMany(a => a.Connections).GroupBy(c => c.Silo).ToDictionary(g => g.Key, g => g.Count());
+        return this with
+        {
+            Models = [.. Models.Where(m => caller.CanSee(m.Group))],
+            Agents = agents,
+            Silos = [.. Silos.Select(s => s with { Agents = perSilo.GetValueOrDefault(s.Address) })],
+        };
+    }
+}
+
+/// <summary>The key groups in force on the silo that answered, and how its last reload of the file went.</summary>
+public sealed record KeyGroupsStatus(
+    string Source,
+    string Fingerprint,
+    string[] Groups,
+    DateTimeOffset? LastReloadAt,
+    string? LastReloadOutcome,
+    string? LastReloadMessage);
 
 public sealed record SiloInfo(string Address, string? Name, string Status, bool Local, int Agents, bool Answered);
 

@@ -4,10 +4,13 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Install;
+using Synapse.Grains.Models;
+using Synapse.Silo.Api.Auth;
+using Synapse.Silo.Observability.History;
+using Synapse.Silo.Tenancy;
 
 namespace Synapse.Silo.Status;
 
@@ -74,14 +77,26 @@ internal static class StatusEndpoint
         }
 
         var services = context.RequestServices;
-        var keys = services.GetRequiredService<ApiKeyValidator>();
-        if (!keys.IsApiCaller(context.Request))
+        var caller = ApiCallers.Authenticate(context);
+        if (caller is null)
         {
             await OpenAIError.Unauthorized(context);
             return;
         }
 
-        var status = await services.GetRequiredService<ClusterStatusProvider>().GetAsync(context.RequestAborted);
+        var tenancy = services.GetRequiredService<TenancyConfigSource>();
+        var keys = tenancy.Current;
+        var reload = tenancy.LastReload;
+        var status = (await services.GetRequiredService<ClusterStatusProvider>().GetAsync(context.RequestAborted)).ScopedTo(caller) with
+        {
+            KeyGroups = new KeyGroupsStatus(
+                keys.File is null ? "flags" : "file",
+                keys.Fingerprint,
+                [.. keys.Groups.Select(g => g.Name).Where(caller.CanSee)],
+                reload?.At,
+                reload is null ? null : TenancyConfigSource.ResultTag(reload.Outcome),
+                reload?.Message),
+        };
         if (status.Agents.Count == 0)
         {
             // Per request, not in the shared cache: the addresses are the ones this caller reached the gateway at.
@@ -91,7 +106,7 @@ internal static class StatusEndpoint
                 Attach = AttachGuide.For(
                     PublicAddress.From(context.Request, options.TrustForwardedHeaders),
                     services.GetRequiredService<ClientBinaries>().Any,
-                    keys.WsKeyRequired,
+                    keys.AgentKeyRequired,
                     keys.ApiKeyRequired),
             };
         }
@@ -108,7 +123,8 @@ internal static class StatusEndpoint
     public static async Task HistoryAsync(HttpContext context)
     {
         var services = context.RequestServices;
-        if (!services.GetRequiredService<ApiKeyValidator>().IsApiCaller(context.Request))
+        var caller = ApiCallers.Authenticate(context);
+        if (caller is null)
         {
             await OpenAIError.Unauthorized(context);
             return;
@@ -132,7 +148,7 @@ internal static class StatusEndpoint
             return;
         }
 
-        var history = await services.GetRequiredService<ClusterHistoryProvider>().GetAsync(since, model, context.RequestAborted);
+        var history = ScopedTo(caller, model, await services.GetRequiredService<ClusterHistoryProvider>().GetAsync(since, HistoryKey(caller, model), context.RequestAborted));
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Vary = "Accept-Encoding";
@@ -146,6 +162,28 @@ internal static class StatusEndpoint
         context.Response.Headers.ContentEncoding = "gzip";
         await using var gzip = new GZipStream(context.Response.Body, CompressionLevel.Fastest, leaveOpen: true);
         await JsonSerializer.SerializeAsync(gzip, history, HistoryJson, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// The history a caller asks for: a model of its own group (its group's total without one). An admin key names
+    /// models as <c>group/model</c> and sees the whole cluster's total.
+    /// </summary>
+    private static string? HistoryKey(CallerIdentity caller, string? model) => (caller.IsAdmin, caller.Group) switch
+    {
+        (true, _) => model,
+        (false, { } group) => model is null ? RequestHistory.GroupTotalKey(group.Name) : RequestHistory.KeyOf(group.Name, model),
+        _ => RequestHistory.GroupTotalKey(string.Empty),
+    };
+
+    /// <summary>The models listed to a caller: its own group's by name, every group's as <c>group/model</c> for an admin.</summary>
+    private static ClusterHistory ScopedTo(CallerIdentity caller, string? model, ClusterHistory history)
+    {
+        var models = history.Models
+            .Select(ModelKey.Parse)
+            .Where(k => k.Model.Length > 0 && (caller.IsAdmin || caller.CanSee(k.Group)))
+            .Select(k => caller.IsAdmin ? ModelKey.For(k.Group, k.Model) : k.Model)
+            .ToArray();
+        return history with { Model = model, Models = models };
     }
 
     private static Task WriteAssetAsync(HttpContext context, StatusAsset asset)

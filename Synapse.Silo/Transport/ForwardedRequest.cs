@@ -6,6 +6,7 @@ namespace Synapse.Silo.Transport;
 /// <summary>A caller's request, validated and ready to send to whichever instance is leased for it.</summary>
 /// <param name="Body">The body as read, in a pooled buffer the caller's handler owns until the call ends.</param>
 internal sealed record ForwardedRequest(
+    string Group,
     string Model,
     string Method,
     string PathAndQuery,

@@ -43,6 +43,27 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
         Assert.Equal(installedAt, File.GetLastWriteTimeUtc(Installed));
     }
 
+    /// <summary>A one-liner written for the Go server: its client's flag names, the upstream's key required.</summary>
+    [Fact]
+    public async Task OneLiner_WithTheGoClientsFlagNames_AttachesTheUpstreamWithItsKey()
+    {
+        const string upstreamKey = "go-style-upstream-key-31f0";
+        var model = GatewayFixture.UniqueModel();
+        await using var upstream = await FakeUpstream.StartAsync("u1", model);
+        upstream.RequiredApiKey = upstreamKey;
+
+        await using var agent = ProductProcess.StartShell(
+            $"curl -fsSL '{Gateway.BaseUrl}/run' | bash -s -- --base-url '{upstream.Url}/v1' --api-key '{upstreamKey}' --name 'go-style-{Guid.NewGuid():N}'",
+            new Dictionary<string, string> { ["HOME"] = _home },
+            _home);
+        await TestAgent.WaitForModelAsync(Gateway, model, 1);
+        using var client = Gateway.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal($"Bearer {upstreamKey}", upstream.Requests.Last(r => r.Path == "/v1/chat/completions").Headers["Authorization"]);
+        Assert.DoesNotContain(upstreamKey, agent.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OneLiner_WithWgetOnly_InstallsAndStarts()
     {

@@ -12,6 +12,7 @@ internal static class OpenAIError
 {
     public const string InvalidRequest = "invalid_request_error";
     public const string Authentication = "authentication_error";
+    public const string Permission = "permission_error";
     public const string RateLimit = "rate_limit_error";
     public const string Server = "server_error";
 

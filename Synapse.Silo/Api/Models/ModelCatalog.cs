@@ -13,7 +13,8 @@ namespace Synapse.Silo.Api.Models;
 /// </summary>
 internal sealed partial class ModelCatalog(IGrainFactory grains, ClusterView cluster, IOptions<GatewayOptions> options, ILogger<ModelCatalog> logger)
 {
-    public async Task<IReadOnlyList<ModelEntry>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>The models of one key group (another group's, even of the same name, are never merged in).</summary>
+    public async Task<IReadOnlyList<ModelEntry>> ListAsync(string group, CancellationToken cancellationToken)
     {
         var silos = cluster.ActiveSilos;
         if (silos.Count == 0)
@@ -30,6 +31,7 @@ internal sealed partial class ModelCatalog(IGrainFactory grains, ClusterView clu
         return [.. answers
             .Where(a => a.Answered)
             .SelectMany(a => a.Value!)
+            .Where(m => m.Group == group)
             .GroupBy(m => m.ModelId, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(Merge)];

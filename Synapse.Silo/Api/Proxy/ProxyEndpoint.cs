@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Synapse.Silo.Api.Auth;
 using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Forwarding;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Observability;
+using Synapse.Silo.Tenancy;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Api.Proxy;
@@ -63,7 +65,14 @@ internal static partial class ProxyEndpoint
                 return;
             }
 
-            await ForwardAsync(context, model.Model!, body);
+            // A model outside the caller's group or allow-list is answered exactly as one that exists nowhere.
+            if (context.Caller().Route(model.Model!) is not { } route)
+            {
+                await OpenAIError.ModelNotFound(context, model.Model!);
+                return;
+            }
+
+            await ForwardAsync(context, route, body);
         }
         finally
         {
@@ -94,14 +103,17 @@ internal static partial class ProxyEndpoint
         }
     }
 
-    private static async Task ForwardAsync(HttpContext context, string model, PooledBody body)
+    private static async Task ForwardAsync(HttpContext context, ModelRoute route, PooledBody body)
     {
         var services = context.RequestServices;
-        var telemetry = new RequestTelemetry(services.GetRequiredService<GatewayMetrics>(), model, context.Request.Path.Value ?? string.Empty);
+        var caller = context.Caller();
+        var model = route.Model;
+        var telemetry = new RequestTelemetry(services.GetRequiredService<GatewayMetrics>(), caller.Group!.Name, caller.KeyName, model, context.Request.Path.Value ?? string.Empty);
         using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
         activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
         activity?.SetTag("gen_ai.request.model", telemetry.Model);
         var request = new ForwardedRequest(
+            caller.Group.Name,
             model,
             context.Request.Method,
             context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),

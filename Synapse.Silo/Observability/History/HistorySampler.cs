@@ -53,7 +53,7 @@ internal sealed partial class HistorySampler(
         var queues = new Dictionary<string, int>(latest.Models.Count, StringComparer.Ordinal);
         foreach (var model in latest.Models)
         {
-            queues[model.Id] = model.Queued;
+            queues[RequestHistory.KeyOf(model.Group, model.Id)] = model.Queued;
         }
 
         return queues;

@@ -13,6 +13,9 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
 {
     private readonly ConcurrentDictionary<string, HistoryRing> _models = new(StringComparer.Ordinal);
     private readonly HistoryRing _total = new(time.GetUtcNow().ToUnixTimeSeconds());
+
+    // Each key group's own total (its callers' "whole cluster"); groups come from the config, so they are few.
+    private readonly ConcurrentDictionary<string, HistoryRing> _groups = new(StringComparer.Ordinal);
     private readonly int _maxModels = options.Value.MaxModels;
     private readonly long _startedAt = time.GetUtcNow().ToUnixTimeSeconds();
     private int _modelCount;
@@ -25,15 +28,24 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
     public long SealedThrough => Volatile.Read(ref _sealedThrough);
 
     /// <summary>Counts one finished call. Lock-free; allocates only the first time a model is seen.</summary>
+    /// <param name="group">The caller's key group: each group also has a total of its own, its callers' "whole cluster".</param>
+    /// <param name="modelKey">The model's key in the history, made once per call by the caller (see <see cref="KeyOf"/>).</param>
     /// <param name="timeToFirstTokenSeconds">Negative when the call sent nothing.</param>
     /// <param name="outputTokens">Negative when the upstream reported no usage.</param>
-    public void Record(string model, bool failed, double timeToFirstTokenSeconds, long outputTokens)
+    public void Record(string group, string modelKey, bool failed, double timeToFirstTokenSeconds, long outputTokens)
     {
         var second = time.GetUtcNow().ToUnixTimeSeconds();
         var bucket = timeToFirstTokenSeconds >= 0 ? LatencyBuckets.Of(timeToFirstTokenSeconds * 1000) : -1;
         _total.Record(second, failed, bucket, outputTokens);
-        Find(model, second)?.Record(second, failed, bucket, outputTokens);
+        Find(modelKey, second)?.Record(second, failed, bucket, outputTokens);
+        _groups.GetOrAdd(group, static (_, s) => new HistoryRing(s), second).Record(second, failed, bucket, outputTokens);
     }
+
+    /// <summary>A model's key: the same name in two groups is two histories.</summary>
+    public static string KeyOf(string group, string model) => Synapse.Grains.Models.ModelKey.For(group, model);
+
+    /// <summary>The key of a group's own total (a key no model has: the model part is empty).</summary>
+    public static string GroupTotalKey(string group) => Synapse.Grains.Models.ModelKey.For(group, string.Empty);
 
     /// <summary>
     /// Seals every second before <paramref name="now"/> not sealed yet, with the queue per model as the status cache
@@ -58,6 +70,12 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
         for (var second = first; second <= last; second++)
         {
             _total.Seal(second, totalQueue);
+            foreach (var (group, ring) in _groups)
+            {
+                var prefix = GroupTotalKey(group);
+                ring.Seal(second, queues is null ? -1 : queues.Where(q => q.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(q => q.Value));
+            }
+
             foreach (var (model, ring) in _models)
             {
                 ring.Seal(second, queues is null ? -1 : queues.GetValueOrDefault(model));
@@ -85,7 +103,9 @@ public sealed class RequestHistory(IOptions<HistoryOptions> options, TimeProvide
         var tokens = new int[length];
         var queue = new int[length];
         var timeToFirstToken = new List<uint>();
-        var ring = model is null ? _total : _models.GetValueOrDefault(model);
+        var ring = model is null ? _total
+            : model.EndsWith('/') ? _groups.GetValueOrDefault(model[..^1])
+            : _models.GetValueOrDefault(model);
         if (ring is not null)
         {
             ring.CopyTo(from, requests, errors, tokens, queue, timeToFirstToken);

@@ -14,15 +14,15 @@ public sealed class RequestHistoryTests
     public void Record_CallsInOneSecond_ReadAsThatSecondOnceSealed()
     {
         var history = Create();
-        history.Record("llama", failed: false, timeToFirstTokenSeconds: 0.010, outputTokens: 20);
-        history.Record("llama", failed: false, timeToFirstTokenSeconds: 0.012, outputTokens: 30);
-        history.Record("llama", failed: true, timeToFirstTokenSeconds: -1, outputTokens: -1);
+        history.Record("g", "g/llama", failed: false, timeToFirstTokenSeconds: 0.010, outputTokens: 20);
+        history.Record("g", "g/llama", failed: false, timeToFirstTokenSeconds: 0.012, outputTokens: 30);
+        history.Record("g", "g/llama", failed: true, timeToFirstTokenSeconds: -1, outputTokens: -1);
 
-        Assert.Equal(Start - 1, history.Read(0, "llama").To);
+        Assert.Equal(Start - 1, history.Read(0, "g/llama").To);
 
         _clock.Second = Start + 1;
-        history.Seal(_clock.Second, new Dictionary<string, int> { ["llama"] = 2 });
-        var read = history.Read(0, "llama");
+        history.Seal(_clock.Second, new Dictionary<string, int> { ["g/llama"] = 2 });
+        var read = history.Read(0, "g/llama");
 
         Assert.Equal(Start, read.To);
         Assert.Equal(3, read.Requests[^1]);
@@ -41,7 +41,7 @@ public sealed class RequestHistoryTests
         for (var second = Start; second < Start + 10; second++)
         {
             _clock.Second = second;
-            history.Record("m", false, 0.001, 1);
+            history.Record("g", "g/m", false, 0.001, 1);
             history.Seal(second, queues: null);
         }
 
@@ -62,13 +62,13 @@ public sealed class RequestHistoryTests
             _clock.Second = Start + i;
             for (var call = 0; call <= i; call++)
             {
-                history.Record("m", false, -1, -1);
+                history.Record("g", "g/m", false, -1, -1);
             }
         }
 
         history.Seal(Start + 5, queues: null);
 
-        Assert.Equal([1, 2, 3, 4, 5], history.Read(Start - 1, "m").Requests);
+        Assert.Equal([1, 2, 3, 4, 5], history.Read(Start - 1, "g/m").Requests);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class RequestHistoryTests
         history.Seal(_clock.Second, new Dictionary<string, int>());
 
         var total = history.Read(0, model: null);
-        var model = history.Read(0, "never-called");
+        var model = history.Read(0, "g/never-called");
 
         Assert.Equal(HistoryRing.Seconds, total.Requests.Length);
         Assert.Equal([-1, 0, 0, 0], total.Requests[^4..]);
@@ -93,17 +93,17 @@ public sealed class RequestHistoryTests
     public void Record_ModelsBeyondTheCap_CountInTheTotalOnly()
     {
         var history = Create(maxModels: 2);
-        history.Record("a", false, -1, -1);
-        history.Record("b", false, -1, -1);
-        history.Record("c", false, -1, -1);
+        history.Record("g", "g/a", false, -1, -1);
+        history.Record("g", "g/b", false, -1, -1);
+        history.Record("g", "g/c", false, -1, -1);
         _clock.Second++;
         history.Seal(_clock.Second, queues: null);
 
         var total = history.Read(0, model: null);
-        var capped = history.Read(0, "c");
+        var capped = history.Read(0, "g/c");
 
         Assert.Equal(3, total.Requests[^1]);
-        Assert.Equal(["a", "b"], total.Models);
+        Assert.Equal(["g/a", "g/b"], total.Models);
         Assert.True(total.ModelsCapped);
         Assert.Equal(0, capped.Requests[^1]);
     }
@@ -112,19 +112,19 @@ public sealed class RequestHistoryTests
     public void Seal_ModelIdleForTheWholeWindow_IsDroppedAndFreesItsPlace()
     {
         var history = Create(maxModels: 1);
-        history.Record("old", false, -1, -1);
+        history.Record("g", "g/old", false, -1, -1);
         for (var i = 0; i <= HistoryRing.Seconds + 1; i++)
         {
             _clock.Second++;
             history.Seal(_clock.Second, queues: null);
         }
 
-        history.Record("new", false, -1, -1);
+        history.Record("g", "g/new", false, -1, -1);
         _clock.Second++;
         history.Seal(_clock.Second, queues: null);
 
-        Assert.Equal(["new"], history.Read(0, model: null).Models);
-        Assert.Equal(1, history.Read(0, "new").Requests[^1]);
+        Assert.Equal(["g/new"], history.Read(0, model: null).Models);
+        Assert.Equal(1, history.Read(0, "g/new").Requests[^1]);
     }
 
     [Fact]
@@ -132,11 +132,11 @@ public sealed class RequestHistoryTests
     {
         var history = Create();
         _clock.Second++;
-        history.Seal(_clock.Second, new Dictionary<string, int> { ["waiting"] = 4, ["idle"] = 0 });
+        history.Seal(_clock.Second, new Dictionary<string, int> { ["g/waiting"] = 4, ["g/idle"] = 0 });
 
-        var read = history.Read(0, "waiting");
+        var read = history.Read(0, "g/waiting");
 
-        Assert.Equal(["waiting"], read.Models);
+        Assert.Equal(["g/waiting"], read.Models);
         Assert.Equal(4, read.Queue[^1]);
         Assert.Equal(4, history.Read(0, model: null).Queue[^1]);
     }
@@ -152,7 +152,7 @@ public sealed class RequestHistoryTests
             start.SignalAndWait();
             for (var i = 0; i < Calls; i++)
             {
-                history.Record("m" + (i % 3), failed: i % 10 == 0, timeToFirstTokenSeconds: (i % 50) / 1000.0, outputTokens: 2);
+                history.Record("g", "g/m" + (i % 3), failed: i % 10 == 0, timeToFirstTokenSeconds: (i % 50) / 1000.0, outputTokens: 2);
             }
         })));
         _clock.Second++;
@@ -163,18 +163,18 @@ public sealed class RequestHistoryTests
         Assert.Equal(Threads * Calls / 10, total.Errors[^1]);
         Assert.Equal(2 * Threads * Calls, total.OutputTokens[^1]);
         Assert.Equal(Threads * Calls, total.TimeToFirstToken.Sum(e => HistoryPacking.Unpack(e).Count));
-        Assert.Equal(Threads * Calls, new[] { "m0", "m1", "m2" }.Sum(m => history.Read(0, m).Requests[^1]));
+        Assert.Equal(Threads * Calls, new[] { "g/m0", "g/m1", "g/m2" }.Sum(m => history.Read(0, m).Requests[^1]));
     }
 
     [Fact]
     public void Record_ModelAlreadyKnown_AllocatesNothing()
     {
         var history = Create();
-        history.Record("known", false, 0.01, 5);
+        history.Record("g", "g/known", false, 0.01, 5);
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10_000; i++)
         {
-            history.Record("known", failed: i % 7 == 0, timeToFirstTokenSeconds: i / 1e5, outputTokens: i);
+            history.Record("g", "g/known", failed: i % 7 == 0, timeToFirstTokenSeconds: i / 1e5, outputTokens: i);
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -43,6 +43,11 @@ Order matters: Kubernetes expands $(VAR) only from variables defined above it.
   value: {{ .Values.shutdown.drainTimeoutSeconds | quote }}
 - name: SYNAPSE_TRUST_FORWARDED_HEADERS
   value: {{ .Values.gateway.trustForwardedHeaders | quote }}
+{{- if include "synapse.keyGroups" . }}
+# Key groups: the file in the Secret mounted at synapse.configDirectory, reloaded by the gateway when it changes.
+- name: SYNAPSE_CONFIG
+  value: {{ printf "%s/%s" (include "synapse.configDirectory" .) .Values.config.fileName | quote }}
+{{- else }}
 - name: SYNAPSE_API_AUTH_KEY
   valueFrom:
     secretKeyRef:
@@ -53,6 +58,7 @@ Order matters: Kubernetes expands $(VAR) only from variables defined above it.
     secretKeyRef:
       name: {{ include "synapse.authSecretName" . }}
       key: {{ .Values.auth.wsKeyName }}
+{{- end }}
 {{- if .Values.redis.enabled }}
 - name: REDIS_PASSWORD
   valueFrom:

@@ -92,3 +92,43 @@ Arguments: dict with root, secret (Secret name), key, value. Prints the base64 f
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Key groups (--config) are on when the chart renders the file or reads it from a Secret of yours. */}}
+{{- define "synapse.keyGroups" -}}
+{{- if or .Values.config.groups .Values.config.existingSecret }}true{{ end }}
+{{- end }}
+
+{{- define "synapse.configSecretName" -}}
+{{- default (printf "%s-config" (include "synapse.fullname" . | trunc 56 | trimSuffix "-")) .Values.config.existingSecret }}
+{{- end }}
+
+{{/* Where every silo finds the key-groups file: the Secret, mounted whole as a directory. */}}
+{{- define "synapse.configDirectory" -}}
+/etc/synapse/config
+{{- end }}
+
+{{/* The file the chart renders from config.groups and config.adminKeys, in the syntax its name calls for. */}}
+{{- define "synapse.keyGroupsFile" -}}
+{{- $file := dict "groups" .Values.config.groups }}
+{{- with .Values.config.adminKeys }}
+{{- $_ := set $file "admin_keys" . }}
+{{- end }}
+{{- if hasSuffix ".json" (lower .Values.config.fileName) }}
+{{- toPrettyJson $file }}
+{{- else }}
+{{- toYaml $file }}
+{{- end }}
+{{- end }}
+
+{{/* Combinations the schema cannot express well enough to explain; each fails the render with the fix. */}}
+{{- define "synapse.validate" -}}
+{{- if and .Values.config.groups .Values.config.existingSecret }}
+{{- fail "config.groups and config.existingSecret are both set: list the groups in values (the chart renders the file) or name a Secret holding your file, not both." }}
+{{- end }}
+{{- if and (include "synapse.keyGroups" .) (or .Values.auth.apiKey .Values.auth.wsKey .Values.auth.existingSecret) }}
+{{- fail "key groups (config.groups or config.existingSecret) cannot be combined with auth.apiKey, auth.wsKey or auth.existingSecret: with key groups every key belongs to a group in the file. Move the keys into a group and unset the auth.* keys." }}
+{{- end }}
+{{- if and .Values.config.adminKeys (not .Values.config.groups) }}
+{{- fail "config.adminKeys only goes into the file the chart renders from config.groups; with config.existingSecret, put admin_keys in your file." }}
+{{- end }}
+{{- end }}
