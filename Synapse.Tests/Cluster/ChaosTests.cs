@@ -13,6 +13,7 @@ namespace Synapse.Tests.Cluster;
 /// counted, and afterwards the cluster must be back to a clean state.
 /// </summary>
 [Collection(RedisCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ChaosTests(RedisFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(6);

@@ -9,6 +9,7 @@ namespace Synapse.Tests.Cluster;
 
 /// <summary>Callers on silo A, the agent's socket on silo B: every answer crosses silos through Orleans streams.</summary>
 [Collection(TwoSiloCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class CrossSiloTests(TwoSiloFixture cluster)
 {
     [Fact]

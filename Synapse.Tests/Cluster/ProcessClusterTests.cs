@@ -10,6 +10,7 @@ namespace Synapse.Tests.Cluster;
 /// Three real silo processes against one redis-server; the agent's socket on silo B, callers on silo A.
 /// </summary>
 [Collection(RedisCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ProcessClusterTests(RedisFixture fixture, ITestOutputHelper output)
 {
     [Fact]

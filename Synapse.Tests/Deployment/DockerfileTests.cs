@@ -7,6 +7,7 @@ namespace Synapse.Tests.Deployment;
 /// The Dockerfile, checked without a container engine: what it copies and builds exists and reaches the build
 /// context, and the image it describes matches what the gateway and the chart expect.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed partial class DockerfileTests
 {
     private static readonly Dockerfile Spec = Dockerfile.Parse(RepositoryRoot.Read("Dockerfile"));

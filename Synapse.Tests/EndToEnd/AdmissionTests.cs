@@ -22,6 +22,7 @@ public sealed class AdmissionFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Gateway.DisposeAsync();
 }
 
+[Trait("Category", "EndToEnd")]
 public sealed class AdmissionTests(AdmissionFixture fixture) : IClassFixture<AdmissionFixture>
 {
     private TestGateway Gateway => fixture.Gateway;

@@ -9,6 +9,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class AgentProtocolTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

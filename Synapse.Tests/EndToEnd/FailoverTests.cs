@@ -7,6 +7,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class FailoverTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

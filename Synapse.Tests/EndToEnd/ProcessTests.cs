@@ -8,6 +8,7 @@ namespace Synapse.Tests.EndToEnd;
 
 /// <summary>The gateway and the agent as real processes: command lines, environment, signals.</summary>
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ProcessTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

@@ -12,6 +12,7 @@ namespace Synapse.Tests.Hostile;
 /// reconnect cleanly, stray ids are ignored, and nothing the gateway sends overrides the upstream's key or framing.
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class HostileGatewayTests
 {
     private const string UpstreamKey = "agent-side-upstream-key-6f0d2a";

@@ -15,6 +15,7 @@ namespace Synapse.Tests.Hostile;
 /// requests with a JSON error instead of holding them, and keeps serving everyone else.
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class NeverReadingAgentTests
 {
     [Fact]

@@ -4,7 +4,7 @@ using Synapse.Silo.Install;
 namespace Synapse.Tests.Install;
 
 /// <summary>The script <c>/run</c> answers when it cannot install an agent, run by a real bash as <c>curl … | bash -s --</c> would.</summary>
-[Trait("Category", "Unit")]
+[Trait("Category", "Process")]
 public sealed class FailureScriptTests
 {
     [Fact]

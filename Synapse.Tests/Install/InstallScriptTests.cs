@@ -9,6 +9,7 @@ namespace Synapse.Tests.Install;
 /// <summary>The seed's one-liner, for real: curl | bash against a gateway on loopback, into a fresh HOME.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(InstallCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("synapse-home-").FullName;

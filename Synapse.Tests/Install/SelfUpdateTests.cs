@@ -5,6 +5,7 @@ namespace Synapse.Tests.Install;
 /// <summary>Version compatibility, with the published agent binary against gateways that want another protocol.</summary>
 [Collection(InstallCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait("Category", "Process")]
 public sealed class SelfUpdateTests(InstallFixture fixture) : IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("synapse-update-").FullName;

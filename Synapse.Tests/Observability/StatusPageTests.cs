@@ -51,6 +51,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
 /// while the page stays open, without a reload.
 /// </summary>
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "Browser")]
 public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private TestGateway Gateway => fixture.Gateway;

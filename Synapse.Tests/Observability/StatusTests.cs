@@ -6,6 +6,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Observability;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class StatusTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

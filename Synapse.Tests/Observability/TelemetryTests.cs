@@ -36,6 +36,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
     public void FlushMetrics() => Gateway.Services.GetRequiredService<MeterProvider>().ForceFlush();
 }
 
+[Trait("Category", "EndToEnd")]
 public sealed class TelemetryTests(TelemetryFixture fixture) : IClassFixture<TelemetryFixture>
 {
     private TestGateway Gateway => fixture.Gateway;
