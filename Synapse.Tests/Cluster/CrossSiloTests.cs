@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Cluster;
@@ -21,7 +20,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         using var client = cluster.A.CreateClient();
-        using var response = await FailoverTests.PostRawAsync(client, model, tokens: 7, delayMs: 0);
+        using var response = await ChatCalls.PostRawAsync(client, model, tokens: 7, delayMs: 0);
         var body = await Json.ReadAsync(response);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -57,7 +56,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         using var client = cluster.A.CreateClient();
         var streams = Enumerable.Range(0, 40).Select(async _ =>
         {
-            using var response = await FailoverTests.StreamAsync(client, model, tokens: 50, delayMs: 2);
+            using var response = await ChatCalls.StreamAsync(client, model, tokens: 50, delayMs: 2);
             return await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
         });
 
@@ -79,7 +78,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         var client = cluster.A.CreateClient();
-        var response = await FailoverTests.StreamAsync(client, model, tokens: 400, delayMs: 50);
+        var response = await ChatCalls.StreamAsync(client, model, tokens: 400, delayMs: 50);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
@@ -102,7 +101,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         using var client = cluster.A.CreateClient();
-        using var response = await FailoverTests.StreamAsync(client, model, tokens: 100, delayMs: 100);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 100, delayMs: 100);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
@@ -145,7 +144,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         using var client = cluster.A.CreateClient();
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         Assert.Equal(20, onA.Requests.Count);
@@ -163,7 +162,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 2);
 
         using var client = cluster.A.CreateClient();
-        var calls = Enumerable.Range(0, 8).Select(_ => FailoverTests.PostAsync(client, model, delayMs: 100)).ToArray();
+        var calls = Enumerable.Range(0, 8).Select(_ => ChatCalls.PostAsync(client, model, delayMs: 100)).ToArray();
         await Task.WhenAll(calls);
 
         Assert.All(calls, c => Assert.Equal(HttpStatusCode.OK, c.Result));
@@ -181,14 +180,14 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
 
         // ~15 MB whose caller on silo A never reads past the headers: every hop in between must hold back.
         using var slowClient = cluster.A.CreateClient();
-        using var stuck = await FailoverTests.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
+        using var stuck = await ChatCalls.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
         await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the unread stream reached the upstream");
 
         using var client = cluster.A.CreateClient();
         var elapsed = Stopwatch.StartNew();
         for (var i = 0; i < 20; i++)
         {
-            using var response = await FailoverTests.StreamAsync(client, model, tokens: 20, delayMs: 0);
+            using var response = await ChatCalls.StreamAsync(client, model, tokens: 20, delayMs: 0);
             var events = await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
             Assert.Equal("[DONE]", events[^1]);
         }
@@ -213,12 +212,12 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         using var onB = cluster.B.CreateClient();
 
         // One slot, held for a few seconds; then six callers queue, alternating between the silos.
-        var busy = FailoverTests.PostRawAsync(onA, model, tokens: 30, delayMs: 100);
+        var busy = ChatCalls.PostRawAsync(onA, model, tokens: 30, delayMs: 100);
         await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the only slot is taken");
         var queued = new List<Task<HttpResponseMessage>>();
         for (var i = 1; i <= 6; i++)
         {
-            queued.Add(FailoverTests.PostRawAsync(i % 2 == 0 ? onA : onB, model, tokens: i, delayMs: 0));
+            queued.Add(ChatCalls.PostRawAsync(i % 2 == 0 ? onA : onB, model, tokens: i, delayMs: 0));
             var waiting = i;
             await Eventually.UntilAsync(async () => (await cluster.A.SnapshotAsync(model)).Queued == waiting, TimeSpan.FromSeconds(5), $"caller {i} waits");
         }

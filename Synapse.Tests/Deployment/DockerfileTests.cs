@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Synapse.Silo.Hosting;
+using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Deployment;
 

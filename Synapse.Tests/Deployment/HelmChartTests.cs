@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Synapse.Silo.Hosting;
+using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Deployment;
 

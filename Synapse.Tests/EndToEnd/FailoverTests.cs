@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Synapse.Tests.Infrastructure;
 
@@ -23,7 +22,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         await TestAgent.WaitForModelAsync(Gateway, model, 2);
 
         using var client = Gateway.CreateClient();
-        var calls = Enumerable.Range(0, 40).Select(_ => PostAsync(client, model, delayMs: 20));
+        var calls = Enumerable.Range(0, 40).Select(_ => ChatCalls.PostAsync(client, model, delayMs: 20));
         var responses = await Task.WhenAll(calls);
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r));
@@ -45,7 +44,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         using var client = Gateway.CreateClient();
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         Assert.Equal(10, healthy.Requests.Count(r => r.Path == "/v1/chat/completions"));
@@ -65,7 +64,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         using var client = Gateway.CreateClient();
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         Assert.Equal(10, healthy.Requests.Count);
@@ -79,7 +78,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
 
         using var client = Gateway.CreateClient();
-        using var response = await StreamAsync(client, model, tokens: 100, delayMs: 100);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 100, delayMs: 100);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
@@ -103,7 +102,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
 
         using var client = Gateway.CreateClient();
-        var call = PostRawAsync(client, model, tokens: 50, delayMs: 100);
+        var call = ChatCalls.PostRawAsync(client, model, tokens: 50, delayMs: 100);
         await Eventually.UntilAsync(() => upstream.Active > 0, TimeSpan.FromSeconds(5), "the upstream is generating");
         agent.Kill();
         using var response = await call.WaitAsync(TimeSpan.FromSeconds(5));
@@ -122,7 +121,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         var agent1 = await TestAgent.StartServingAsync(Gateway, doomed, model);
 
         using var client = Gateway.CreateClient();
-        var call = PostRawAsync(client, model, tokens: 20, delayMs: 100);
+        var call = ChatCalls.PostRawAsync(client, model, tokens: 20, delayMs: 100);
         await Eventually.UntilAsync(() => doomed.Active > 0, TimeSpan.FromSeconds(5), "the first instance is generating");
         await using var agent2 = TestAgent.Start(Gateway.WsUrl, healthy);
         await TestAgent.WaitForModelAsync(Gateway, model, 2);
@@ -142,7 +141,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
 
         var client = Gateway.CreateClient();
-        var response = await StreamAsync(client, model, tokens: 200, delayMs: 50);
+        var response = await ChatCalls.StreamAsync(client, model, tokens: 200, delayMs: 50);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await Gateway.InFlightAsync(model));
@@ -157,34 +156,5 @@ public sealed class FailoverTests(GatewayFixture fixture)
         Assert.True(gone.Elapsed < TimeSpan.FromSeconds(1), $"the upstream saw the close after {gone.Elapsed.TotalMilliseconds:0} ms");
         Assert.False(received.Completed);
         await Eventually.UntilAsync(async () => await Gateway.InFlightAsync(model) == 0, TimeSpan.FromSeconds(5), "the instance's in-flight count is back to 0");
-    }
-
-    internal static async Task<HttpStatusCode> PostAsync(HttpClient client, string model, int delayMs = 0)
-    {
-        using var response = await PostRawAsync(client, model, 3, delayMs);
-        await response.Content.ReadAsByteArrayAsync();
-        return response.StatusCode;
-    }
-
-    internal static Task<HttpResponseMessage> PostRawAsync(HttpClient client, string model, int tokens, int delayMs)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent($$"""{"model":"{{model}}"}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Fake-Tokens", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-Fake-Delay-Ms", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return client.SendAsync(request);
-    }
-
-    internal static Task<HttpResponseMessage> StreamAsync(HttpClient client, string model, int tokens, int delayMs)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent($$"""{"model":"{{model}}","stream":true}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Fake-Tokens", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-Fake-Delay-Ms", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 }

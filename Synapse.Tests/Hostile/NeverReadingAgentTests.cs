@@ -70,7 +70,7 @@ public sealed class NeverReadingAgentTests
 
                 Assert.Contains(gateway.Log.Lines, l => l.Contains(agentId, StringComparison.Ordinal) && l.Contains("SendQueueFull", StringComparison.Ordinal));
                 Assert.False(await StillOpenAsync(deaf), "the gateway closed the deaf agent's socket");
-                Assert.Equal(System.Net.HttpStatusCode.OK, await EndToEnd.FailoverTests.PostAsync(client, healthyModel));
+                Assert.Equal(System.Net.HttpStatusCode.OK, await ChatCalls.PostAsync(client, healthyModel));
             },
             rounds: 3);
     }
@@ -121,7 +121,7 @@ public sealed class NeverReadingAgentTests
         }
 
         Assert.Equal(1, (int)healthy.App.ConnectedCount);
-        Assert.Equal(System.Net.HttpStatusCode.OK, await EndToEnd.FailoverTests.PostAsync(client, healthyModel));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await ChatCalls.PostAsync(client, healthyModel));
         Assert.Equal(0, gateway.Services.GetRequiredService<Silo.Agents.AgentSessionServices>().SendBudget.UsedBytes);
     }
 

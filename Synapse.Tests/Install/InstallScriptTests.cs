@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Install;
@@ -28,7 +27,7 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
         {
             await TestAgent.WaitForModelAsync(Gateway, model, 1);
             using var client = Gateway.CreateClient();
-            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
             Assert.Contains("installing synapse-client", first.Output, StringComparison.Ordinal);
         }
 
@@ -108,7 +107,7 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
     public async Task Run_HostThatIsNoValidName_AnswersAFailingScriptThatNeverEchoesIt(string host)
     {
         var (status, body) = await RawGetAsync("/run", host);
-        var (code, stdout, stderr) = await FailureScriptTests.PipeIntoBashAsync(body);
+        var (code, stdout, stderr) = await PipedBash.RunAsync(body);
 
         Assert.Equal(200, status);
         Assert.DoesNotContain(host, body, StringComparison.Ordinal);
