@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Synapse.Protocol.Transport;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Cluster;
@@ -11,6 +12,12 @@ namespace Synapse.Tests.Cluster;
 [Trait("Category", "EndToEnd")]
 public sealed class CrossSiloTests(TwoSiloFixture cluster)
 {
+    /// <summary>How long a loaded CI machine may take to end a stream whose agent died (the product aims at well under a second).</summary>
+    private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(3);
+
+    /// <summary>Well under the 20 s an abandoned stream would run if nothing cancelled it.</summary>
+    private static readonly TimeSpan NextCallerBound = TimeSpan.FromSeconds(10);
+
     [Fact]
     public async Task NonStreaming_CallerOnOtherSilo_GetsTheCompleteAnswer()
     {
@@ -69,12 +76,18 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         }
     }
 
+    /// <summary>
+    /// A caller who goes away cancels the upstream within a second, across silos too (the cancel travels through the
+    /// socket's silo). The instance has one slot, so the next caller is served only once the agent cancelled the
+    /// abandoned request upstream: the upstream must have seen the close by then, long before the abandoned stream
+    /// would have ended by itself (20 s).
+    /// </summary>
     [Fact]
-    public async Task CallerDisconnects_OnOtherSilo_UpstreamSeesTheCloseWithinASecond()
+    public async Task CallerDisconnects_OnOtherSilo_UpstreamSeesTheCloseBeforeTheNextCallerIsServed()
     {
         var model = GatewayFixture.UniqueModel();
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
-        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => { o.Connections = 1; o.MaxConcurrency = 1; });
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         var client = cluster.A.CreateClient();
@@ -82,18 +95,24 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
-        var gone = Stopwatch.StartNew();
         response.Dispose();
         client.Dispose();
-        var received = upstream.Requests.Single();
-        await Eventually.UntilAsync(() => received.Aborted, TimeSpan.FromSeconds(5), "the upstream saw the close");
+        var abandoned = upstream.Requests.Single();
+        using var nextClient = cluster.A.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(nextClient, model).WaitAsync(NextCallerBound));
 
-        Assert.True(gone.Elapsed < TimeSpan.FromSeconds(1), $"the upstream saw the close after {gone.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(abandoned.Aborted, "the upstream had not seen the abandoned stream's close when the next caller was answered");
+        Assert.False(abandoned.Completed);
         await Eventually.UntilAsync(async () => await cluster.A.InFlightAsync(model) == 0, TimeSpan.FromSeconds(5), "in-flight is back to 0");
     }
 
+    /// <summary>
+    /// A stream whose agent dies ends within a second with an SSE error, across silos too: the socket's silo acts on
+    /// the socket's close (not on the heartbeat, 3 s here) and relays the end. The test checks that cause, from the
+    /// socket silo's own account of why the socket ended, and a bound a loaded 2-core CI machine meets every time.
+    /// </summary>
     [Fact]
-    public async Task AgentKilledMidStream_OnOtherSilo_StreamEndsWithAnSseErrorWithinASecond()
+    public async Task AgentKilledMidStream_OnOtherSilo_StreamEndsWithAnSseErrorAsSoonAsItsSocketCloses()
     {
         var model = GatewayFixture.UniqueModel();
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
@@ -105,14 +124,13 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
-        var killed = Stopwatch.StartNew();
         agent.Kill();
-        var rest = await reader.ReadAllDataAsync().WaitAsync(TimeSpan.FromSeconds(5));
-        killed.Stop();
+        var rest = await reader.ReadAllDataAsync().WaitAsync(StreamEndBound);
+        var reasons = await cluster.B.DisconnectReasonsAsync(agent.Options.Name!, sockets: 1);
         await agent.DisposeAsync();
 
-        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(1), $"the stream ended {killed.Elapsed.TotalMilliseconds:0} ms after the agent died");
         Assert.Equal("agent_disconnected", JsonDocument.Parse(rest[^1]).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.NotEqual(nameof(ConnectionClosedReason.HeartbeatTimeout), Assert.Single(reasons));
     }
 
     [Fact]
