@@ -25,6 +25,8 @@ public sealed class NeverReadingAgentTests
         {
             ["Synapse:Gateway:MaxRequestBodyBytes"] = "1048576",
             ["Synapse:Agents:MaxQueuedBytes"] = "262144",
+            // The queue must hold one whole frame (validated at start-up): frames no bigger than the queue.
+            ["Synapse:Agents:MaxFrameBytes"] = "262144",
             ["Synapse:Agents:HeartbeatInterval"] = "00:00:05",
             ["Synapse:Agents:HeartbeatTimeout"] = "00:00:30",
             ["Synapse:Balancing:QueueTimeout"] = "00:00:05",
