@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -13,6 +12,7 @@ namespace Synapse.Tests.Cluster;
 /// counted, and afterwards the cluster must be back to a clean state.
 /// </summary>
 [Collection(RedisCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ChaosTests(RedisFixture fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(6);
@@ -233,7 +233,7 @@ public sealed class ChaosTests(RedisFixture fixture, ITestOutputHelper output)
                 using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(40));
                 try
                 {
-                    using var response = await FailoverTests.StreamAsync(client, model, Tokens, delayMs: 20).WaitAsync(deadline.Token);
+                    using var response = await ChatCalls.StreamAsync(client, model, Tokens, delayMs: 20).WaitAsync(deadline.Token);
                     if (response.IsSuccessStatusCode)
                     {
                         var reader = new SseReader(await response.Content.ReadAsStreamAsync(deadline.Token));

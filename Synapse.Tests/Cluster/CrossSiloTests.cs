@@ -2,15 +2,22 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Synapse.Tests.EndToEnd;
+using Synapse.Protocol.Transport;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Cluster;
 
 /// <summary>Callers on silo A, the agent's socket on silo B: every answer crosses silos through Orleans streams.</summary>
 [Collection(TwoSiloCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class CrossSiloTests(TwoSiloFixture cluster)
 {
+    /// <summary>How long a loaded CI machine may take to end a stream whose agent died (the product aims at well under a second).</summary>
+    private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(3);
+
+    /// <summary>Well under the 20 s an abandoned stream would run if nothing cancelled it.</summary>
+    private static readonly TimeSpan NextCallerBound = TimeSpan.FromSeconds(10);
+
     [Fact]
     public async Task NonStreaming_CallerOnOtherSilo_GetsTheCompleteAnswer()
     {
@@ -20,7 +27,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         using var client = cluster.A.CreateClient();
-        using var response = await FailoverTests.PostRawAsync(client, model, tokens: 7, delayMs: 0);
+        using var response = await ChatCalls.PostRawAsync(client, model, tokens: 7, delayMs: 0);
         var body = await Json.ReadAsync(response);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -56,7 +63,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         using var client = cluster.A.CreateClient();
         var streams = Enumerable.Range(0, 40).Select(async _ =>
         {
-            using var response = await FailoverTests.StreamAsync(client, model, tokens: 50, delayMs: 2);
+            using var response = await ChatCalls.StreamAsync(client, model, tokens: 50, delayMs: 2);
             return await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
         });
 
@@ -69,31 +76,43 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         }
     }
 
+    /// <summary>
+    /// A caller who goes away cancels the upstream within a second, across silos too (the cancel travels through the
+    /// socket's silo). The instance has one slot, so the next caller is served only once the agent cancelled the
+    /// abandoned request upstream: the upstream must have seen the close by then, long before the abandoned stream
+    /// would have ended by itself (20 s).
+    /// </summary>
     [Fact]
-    public async Task CallerDisconnects_OnOtherSilo_UpstreamSeesTheCloseWithinASecond()
+    public async Task CallerDisconnects_OnOtherSilo_UpstreamSeesTheCloseBeforeTheNextCallerIsServed()
     {
         var model = GatewayFixture.UniqueModel();
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
-        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => o.Connections = 1);
+        await using var agent = await TestAgent.StartServingAsync(cluster.B, upstream, model, o => { o.Connections = 1; o.MaxConcurrency = 1; });
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         var client = cluster.A.CreateClient();
-        var response = await FailoverTests.StreamAsync(client, model, tokens: 400, delayMs: 50);
+        var response = await ChatCalls.StreamAsync(client, model, tokens: 400, delayMs: 50);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
-        var gone = Stopwatch.StartNew();
         response.Dispose();
         client.Dispose();
-        var received = upstream.Requests.Single();
-        await Eventually.UntilAsync(() => received.Aborted, TimeSpan.FromSeconds(5), "the upstream saw the close");
+        var abandoned = upstream.Requests.Single();
+        using var nextClient = cluster.A.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(nextClient, model).WaitAsync(NextCallerBound));
 
-        Assert.True(gone.Elapsed < TimeSpan.FromSeconds(1), $"the upstream saw the close after {gone.Elapsed.TotalMilliseconds:0} ms");
+        Assert.True(abandoned.Aborted, "the upstream had not seen the abandoned stream's close when the next caller was answered");
+        Assert.False(abandoned.Completed);
         await Eventually.UntilAsync(async () => await cluster.A.InFlightAsync(model) == 0, TimeSpan.FromSeconds(5), "in-flight is back to 0");
     }
 
+    /// <summary>
+    /// A stream whose agent dies ends within a second with an SSE error, across silos too: the socket's silo acts on
+    /// the socket's close (not on the heartbeat, 3 s here) and relays the end. The test checks that cause, from the
+    /// socket silo's own account of why the socket ended, and a bound a loaded 2-core CI machine meets every time.
+    /// </summary>
     [Fact]
-    public async Task AgentKilledMidStream_OnOtherSilo_StreamEndsWithAnSseErrorWithinASecond()
+    public async Task AgentKilledMidStream_OnOtherSilo_StreamEndsWithAnSseErrorAsSoonAsItsSocketCloses()
     {
         var model = GatewayFixture.UniqueModel();
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
@@ -101,18 +120,17 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 1);
 
         using var client = cluster.A.CreateClient();
-        using var response = await FailoverTests.StreamAsync(client, model, tokens: 100, delayMs: 100);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 100, delayMs: 100);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
-        var killed = Stopwatch.StartNew();
         agent.Kill();
-        var rest = await reader.ReadAllDataAsync().WaitAsync(TimeSpan.FromSeconds(5));
-        killed.Stop();
+        var rest = await reader.ReadAllDataAsync().WaitAsync(StreamEndBound);
+        var reasons = await cluster.B.DisconnectReasonsAsync(agent.Options.Name!, sockets: 1);
         await agent.DisposeAsync();
 
-        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(1), $"the stream ended {killed.Elapsed.TotalMilliseconds:0} ms after the agent died");
         Assert.Equal("agent_disconnected", JsonDocument.Parse(rest[^1]).RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.NotEqual(nameof(ConnectionClosedReason.HeartbeatTimeout), Assert.Single(reasons));
     }
 
     [Fact]
@@ -144,7 +162,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         using var client = cluster.A.CreateClient();
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         Assert.Equal(20, onA.Requests.Count);
@@ -162,7 +180,7 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         await TestAgent.WaitForModelAsync(cluster.A, model, 2);
 
         using var client = cluster.A.CreateClient();
-        var calls = Enumerable.Range(0, 8).Select(_ => FailoverTests.PostAsync(client, model, delayMs: 100)).ToArray();
+        var calls = Enumerable.Range(0, 8).Select(_ => ChatCalls.PostAsync(client, model, delayMs: 100)).ToArray();
         await Task.WhenAll(calls);
 
         Assert.All(calls, c => Assert.Equal(HttpStatusCode.OK, c.Result));
@@ -180,14 +198,14 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
 
         // ~15 MB whose caller on silo A never reads past the headers: every hop in between must hold back.
         using var slowClient = cluster.A.CreateClient();
-        using var stuck = await FailoverTests.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
+        using var stuck = await ChatCalls.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
         await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the unread stream reached the upstream");
 
         using var client = cluster.A.CreateClient();
         var elapsed = Stopwatch.StartNew();
         for (var i = 0; i < 20; i++)
         {
-            using var response = await FailoverTests.StreamAsync(client, model, tokens: 20, delayMs: 0);
+            using var response = await ChatCalls.StreamAsync(client, model, tokens: 20, delayMs: 0);
             var events = await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
             Assert.Equal("[DONE]", events[^1]);
         }
@@ -212,12 +230,12 @@ public sealed class CrossSiloTests(TwoSiloFixture cluster)
         using var onB = cluster.B.CreateClient();
 
         // One slot, held for a few seconds; then six callers queue, alternating between the silos.
-        var busy = FailoverTests.PostRawAsync(onA, model, tokens: 30, delayMs: 100);
+        var busy = ChatCalls.PostRawAsync(onA, model, tokens: 30, delayMs: 100);
         await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the only slot is taken");
         var queued = new List<Task<HttpResponseMessage>>();
         for (var i = 1; i <= 6; i++)
         {
-            queued.Add(FailoverTests.PostRawAsync(i % 2 == 0 ? onA : onB, model, tokens: i, delayMs: 0));
+            queued.Add(ChatCalls.PostRawAsync(i % 2 == 0 ? onA : onB, model, tokens: i, delayMs: 0));
             var waiting = i;
             await Eventually.UntilAsync(async () => (await cluster.A.SnapshotAsync(model)).Queued == waiting, TimeSpan.FromSeconds(5), $"caller {i} waits");
         }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Cluster;
@@ -61,7 +60,7 @@ public sealed class LoadRecorder
 
     private async Task<LoadResult> StreamOnceAsync(HttpClient client, string model, TimeSpan sent, CancellationToken cancellationToken)
     {
-        using var response = await FailoverTests.StreamAsync(client, model, tokens: 20, delayMs: 25).WaitAsync(cancellationToken);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 20, delayMs: 25).WaitAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
             return await ErrorResultAsync(response, sent, stream: true);
@@ -84,7 +83,7 @@ public sealed class LoadRecorder
 
     private async Task<LoadResult> CallOnceAsync(HttpClient client, string model, TimeSpan sent, CancellationToken cancellationToken)
     {
-        using var response = await FailoverTests.PostRawAsync(client, model, tokens: 5, delayMs: 10).WaitAsync(cancellationToken);
+        using var response = await ChatCalls.PostRawAsync(client, model, tokens: 5, delayMs: 10).WaitAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
             return await ErrorResultAsync(response, sent, stream: false);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -10,6 +9,7 @@ namespace Synapse.Tests.Cluster;
 /// Three real silo processes against one redis-server; the agent's socket on silo B, callers on silo A.
 /// </summary>
 [Collection(RedisCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ProcessClusterTests(RedisFixture fixture, ITestOutputHelper output)
 {
     [Fact]
@@ -27,12 +27,12 @@ public sealed class ProcessClusterTests(RedisFixture fixture, ITestOutputHelper 
         using var client = a.CreateClient();
         var calls = Enumerable.Range(0, 10).Select(async _ =>
         {
-            using var response = await FailoverTests.PostRawAsync(client, model, tokens: 6, delayMs: 0);
+            using var response = await ChatCalls.PostRawAsync(client, model, tokens: 6, delayMs: 0);
             return (await Json.ReadAsync(response)).GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
         });
         var streams = Enumerable.Range(0, 10).Select(async _ =>
         {
-            using var response = await FailoverTests.StreamAsync(client, model, tokens: 40, delayMs: 5);
+            using var response = await ChatCalls.StreamAsync(client, model, tokens: 40, delayMs: 5);
             return await new SseReader(await response.Content.ReadAsStreamAsync()).ReadAllDataAsync();
         });
 
@@ -47,7 +47,7 @@ public sealed class ProcessClusterTests(RedisFixture fixture, ITestOutputHelper 
 
         // Cancellation crosses silos too.
         var cancelling = a.CreateClient();
-        var stream = await FailoverTests.StreamAsync(cancelling, model, tokens: 400, delayMs: 50);
+        var stream = await ChatCalls.StreamAsync(cancelling, model, tokens: 400, delayMs: 50);
         var reader = new SseReader(await stream.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
         stream.Dispose();
@@ -134,7 +134,7 @@ public sealed class ProcessClusterTests(RedisFixture fixture, ITestOutputHelper 
         await a.WaitForModelAsync(model, TimeSpan.FromSeconds(20));
 
         using var client = a.CreateClient();
-        using var response = await FailoverTests.StreamAsync(client, model, tokens: 30, delayMs: 100);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 30, delayMs: 100);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
@@ -164,7 +164,7 @@ public sealed class ProcessClusterTests(RedisFixture fixture, ITestOutputHelper 
         Assert.Equal(29, rest.Count(e => e.Contains("\"tok", StringComparison.Ordinal)));
         await Eventually.UntilAsync(() => agent.App.ConnectedSilos.Count == 1 && agent.App.ConnectedCount == 1, TimeSpan.FromSeconds(10), "the agent moved to silo C");
         await b.Process.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
         finally
         {

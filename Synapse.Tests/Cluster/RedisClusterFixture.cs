@@ -16,8 +16,21 @@ public sealed class RedisFixture : IAsyncLifetime
     {
         clusterId ??= "proc-" + Guid.NewGuid().ToString("N")[..8];
         var silos = new[] { "A", "B", "C" }.Select(name => SiloProcess.Start(name, Redis, clusterId)).ToArray();
-        await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));
-        return silos;
+        try
+        {
+            await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+            return silos;
+        }
+        catch
+        {
+            // The test never gets them: stop them here, or they outlive the test run.
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+
+            throw;
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Deployment;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Synapse.Silo.Hosting;
+using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Deployment;
 
@@ -7,6 +8,7 @@ namespace Synapse.Tests.Deployment;
 /// The Dockerfile, checked without a container engine: what it copies and builds exists and reaches the build
 /// context, and the image it describes matches what the gateway and the chart expect.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed partial class DockerfileTests
 {
     private static readonly Dockerfile Spec = Dockerfile.Parse(RepositoryRoot.Read("Dockerfile"));

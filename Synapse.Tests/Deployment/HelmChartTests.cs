@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Synapse.Silo.Hosting;
+using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Deployment;
 
@@ -12,6 +13,7 @@ namespace Synapse.Tests.Deployment;
 /// The Helm chart, through .ci/chart-check.sh (helm lint and template, every object validated against the
 /// Kubernetes schemas), and its rendered manifests against <see cref="KubernetesContract"/> and the gateway.
 /// </summary>
+[Trait("Category", "Chart")]
 public sealed partial class HelmChartTests
 {
     private const string FullValues = "helm/synapse/ci/full-values.yaml";

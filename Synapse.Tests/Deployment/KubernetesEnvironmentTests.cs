@@ -3,6 +3,7 @@ using Synapse.Silo.Hosting;
 namespace Synapse.Tests.Deployment;
 
 /// <summary>The gateway reads its pod identity from exactly the variables the chart sets.</summary>
+[Trait("Category", "Unit")]
 public sealed class KubernetesEnvironmentTests
 {
     [Fact]

@@ -22,6 +22,7 @@ public sealed class AdmissionFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Gateway.DisposeAsync();
 }
 
+[Trait("Category", "EndToEnd")]
 public sealed class AdmissionTests(AdmissionFixture fixture) : IClassFixture<AdmissionFixture>
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -34,7 +35,7 @@ public sealed class AdmissionTests(AdmissionFixture fixture) : IClassFixture<Adm
         await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model, o => o.MaxConcurrency = 2);
 
         using var client = Gateway.CreateClient();
-        var calls = Enumerable.Range(0, 4).Select(_ => FailoverTests.PostAsync(client, model, delayMs: 150)).ToArray();
+        var calls = Enumerable.Range(0, 4).Select(_ => ChatCalls.PostAsync(client, model, delayMs: 150)).ToArray();
 
         Assert.All(await Task.WhenAll(calls), status => Assert.Equal(HttpStatusCode.OK, status));
         Assert.Equal(2, upstream.PeakActive);
@@ -50,10 +51,10 @@ public sealed class AdmissionTests(AdmissionFixture fixture) : IClassFixture<Adm
         using var client = Gateway.CreateClient();
         var running = KeepBusy(client, model);
         await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the only slot is taken");
-        var queued = Enumerable.Range(0, 2).Select(_ => FailoverTests.PostRawAsync(client, model, tokens: 1, delayMs: 0)).ToArray();
+        var queued = Enumerable.Range(0, 2).Select(_ => ChatCalls.PostRawAsync(client, model, tokens: 1, delayMs: 0)).ToArray();
         await Eventually.UntilAsync(async () => (await Gateway.SnapshotAsync(model)).Queued == 2, TimeSpan.FromSeconds(5), "two requests wait");
 
-        using var rejected = await FailoverTests.PostRawAsync(client, model, tokens: 1, delayMs: 0);
+        using var rejected = await ChatCalls.PostRawAsync(client, model, tokens: 1, delayMs: 0);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, rejected.StatusCode);
         Assert.Equal("queue_full", await Json.ReadErrorCodeAsync(rejected));
@@ -73,7 +74,7 @@ public sealed class AdmissionTests(AdmissionFixture fixture) : IClassFixture<Adm
         await Eventually.UntilAsync(() => upstream.Active == 1, TimeSpan.FromSeconds(5), "the only slot is taken");
 
         var waited = Stopwatch.StartNew();
-        using var response = await FailoverTests.PostRawAsync(client, model, tokens: 1, delayMs: 0);
+        using var response = await ChatCalls.PostRawAsync(client, model, tokens: 1, delayMs: 0);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("queue_timeout", await Json.ReadErrorCodeAsync(response));
@@ -158,7 +159,7 @@ public sealed class AdmissionTests(AdmissionFixture fixture) : IClassFixture<Adm
         using var timedOut = await Hang(client, model).WaitAsync(TimeSpan.FromSeconds(10));
 
         // The gateway frees the lease as it answers 504; the agent may still be cancelling the upstream call.
-        var next = await FailoverTests.PostAsync(client, model, delayMs: 0);
+        var next = await ChatCalls.PostAsync(client, model, delayMs: 0);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
         Assert.Equal(HttpStatusCode.OK, next);

@@ -9,6 +9,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class AgentProtocolTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -54,7 +55,7 @@ public sealed class AgentProtocolTests(GatewayFixture fixture)
 
         Assert.Equal(WebSocketCloseStatus.ProtocolError, await raw.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
         using var client = Gateway.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         Assert.Equal(1, agent.App.ConnectedCount);
     }
 

@@ -23,6 +23,7 @@ public sealed class SecuredGatewayFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Gateway.DisposeAsync();
 }
 
+[Trait("Category", "EndToEnd")]
 public sealed class AuthTests(SecuredGatewayFixture fixture) : IClassFixture<SecuredGatewayFixture>
 {
     private const string UpstreamKey = "upstream-key-c0ffee";

@@ -10,6 +10,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ChatTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

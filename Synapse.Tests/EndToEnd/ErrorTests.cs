@@ -6,6 +6,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ErrorTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

@@ -1,14 +1,20 @@
-using System.Diagnostics;
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using Synapse.Protocol.Transport;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class FailoverTests(GatewayFixture fixture)
 {
+    /// <summary>How long a loaded CI machine may take to end a stream whose agent died (the product aims at well under a second).</summary>
+    private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(3);
+
+    /// <summary>Well under the 20 s the abandoned stream would run if nothing cancelled it.</summary>
+    private static readonly TimeSpan NextCallerBound = TimeSpan.FromSeconds(10);
+
     private TestGateway Gateway => fixture.Gateway;
 
     [Fact]
@@ -22,7 +28,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         await TestAgent.WaitForModelAsync(Gateway, model, 2);
 
         using var client = Gateway.CreateClient();
-        var calls = Enumerable.Range(0, 40).Select(_ => PostAsync(client, model, delayMs: 20));
+        var calls = Enumerable.Range(0, 40).Select(_ => ChatCalls.PostAsync(client, model, delayMs: 20));
         var responses = await Task.WhenAll(calls);
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r));
@@ -65,7 +71,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         using var client = Gateway.CreateClient();
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         Assert.Equal(10, healthy.Requests.Count(r => r.Path == "/v1/chat/completions"));
@@ -85,34 +91,40 @@ public sealed class FailoverTests(GatewayFixture fixture)
         using var client = Gateway.CreateClient();
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         Assert.Equal(10, healthy.Requests.Count);
     }
 
+    /// <summary>
+    /// The product promises that a stream whose agent dies ends within a second with an SSE error: the gateway acts
+    /// on the socket's close, long before the heartbeat (3 s here, 15 s by default) would notice a silent peer, and
+    /// long before the upstream would have finished (10 s here). The test checks exactly that cause, from the
+    /// gateway's own account of why the socket ended, and a bound a loaded 2-core CI machine meets every time.
+    /// </summary>
     [Fact]
-    public async Task AgentKilledMidStream_StreamEndsWithAnSseErrorWithinASecond()
+    public async Task AgentKilledMidStream_StreamEndsWithAnSseErrorAsSoonAsItsSocketCloses()
     {
         var model = GatewayFixture.UniqueModel();
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
         var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
 
         using var client = Gateway.CreateClient();
-        using var response = await StreamAsync(client, model, tokens: 100, delayMs: 100);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 100, delayMs: 100);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
-        var killed = Stopwatch.StartNew();
+        var sockets = agent.App.ConnectedCount;
         agent.Kill();
-        var rest = await reader.ReadAllDataAsync().WaitAsync(TimeSpan.FromSeconds(5));
-        killed.Stop();
+        var rest = await reader.ReadAllDataAsync().WaitAsync(StreamEndBound);
+        var reasons = await Gateway.DisconnectReasonsAsync(agent.Options.Name!, sockets);
         await agent.DisposeAsync();
 
-        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(1), $"the stream ended {killed.Elapsed.TotalMilliseconds:0} ms after the agent died");
         var error = JsonDocument.Parse(rest[^1]).RootElement.GetProperty("error");
         Assert.Equal("agent_disconnected", error.GetProperty("code").GetString());
         Assert.DoesNotContain("[DONE]", rest);
+        Assert.All(reasons, reason => Assert.NotEqual(nameof(ConnectionClosedReason.HeartbeatTimeout), reason));
     }
 
     [Fact]
@@ -123,7 +135,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
 
         using var client = Gateway.CreateClient();
-        var call = PostRawAsync(client, model, tokens: 50, delayMs: 100);
+        var call = ChatCalls.PostRawAsync(client, model, tokens: 50, delayMs: 100);
         await Eventually.UntilAsync(() => upstream.Active > 0, TimeSpan.FromSeconds(5), "the upstream is generating");
         agent.Kill();
         using var response = await call.WaitAsync(TimeSpan.FromSeconds(5));
@@ -142,7 +154,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         var agent1 = await TestAgent.StartServingAsync(Gateway, doomed, model);
 
         using var client = Gateway.CreateClient();
-        var call = PostRawAsync(client, model, tokens: 20, delayMs: 100);
+        var call = ChatCalls.PostRawAsync(client, model, tokens: 20, delayMs: 100);
         await Eventually.UntilAsync(() => doomed.Active > 0, TimeSpan.FromSeconds(5), "the first instance is generating");
         await using var agent2 = TestAgent.Start(Gateway.WsUrl, healthy);
         await TestAgent.WaitForModelAsync(Gateway, model, 2);
@@ -154,57 +166,33 @@ public sealed class FailoverTests(GatewayFixture fixture)
         Assert.Equal("healthy", (await Json.ReadAsync(response)).GetProperty("instance").GetString());
     }
 
+    /// <summary>
+    /// The product promises that a caller who goes away cancels the upstream request within a second and frees the
+    /// instance. The instance here has one slot, so the next caller can only be served once the gateway let the
+    /// abandoned request go and the agent cancelled it upstream: the upstream must have seen the close by the time
+    /// that next caller is answered, long before the abandoned stream would have ended by itself (20 s).
+    /// </summary>
     [Fact]
-    public async Task CallerDisconnects_UpstreamSeesTheCloseWithinASecondAndCapacityIsFreed()
+    public async Task CallerDisconnects_UpstreamSeesTheCloseBeforeTheNextCallerIsServedAndCapacityIsFreed()
     {
         var model = GatewayFixture.UniqueModel();
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
-        await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
+        await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model, o => o.MaxConcurrency = 1);
 
         var client = Gateway.CreateClient();
-        var response = await StreamAsync(client, model, tokens: 200, delayMs: 50);
+        var response = await ChatCalls.StreamAsync(client, model, tokens: 400, delayMs: 50);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await Gateway.InFlightAsync(model));
 
-        var gone = Stopwatch.StartNew();
         response.Dispose();
         client.Dispose();
-        var received = upstream.Requests.Single();
-        await Eventually.UntilAsync(() => received.Aborted, TimeSpan.FromSeconds(5), "the upstream saw the connection close");
-        gone.Stop();
+        var abandoned = upstream.Requests.Single();
+        using var nextClient = Gateway.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(nextClient, model).WaitAsync(NextCallerBound));
 
-        Assert.True(gone.Elapsed < TimeSpan.FromSeconds(1), $"the upstream saw the close after {gone.Elapsed.TotalMilliseconds:0} ms");
-        Assert.False(received.Completed);
+        Assert.True(abandoned.Aborted, "the upstream had not seen the abandoned stream's close when the next caller was answered");
+        Assert.False(abandoned.Completed);
         await Eventually.UntilAsync(async () => await Gateway.InFlightAsync(model) == 0, TimeSpan.FromSeconds(5), "the instance's in-flight count is back to 0");
-    }
-
-    internal static async Task<HttpStatusCode> PostAsync(HttpClient client, string model, int delayMs = 0)
-    {
-        using var response = await PostRawAsync(client, model, 3, delayMs);
-        await response.Content.ReadAsByteArrayAsync();
-        return response.StatusCode;
-    }
-
-    internal static Task<HttpResponseMessage> PostRawAsync(HttpClient client, string model, int tokens, int delayMs)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent($$"""{"model":"{{model}}"}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Fake-Tokens", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-Fake-Delay-Ms", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return client.SendAsync(request);
-    }
-
-    internal static Task<HttpResponseMessage> StreamAsync(HttpClient client, string model, int tokens, int delayMs)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = new StringContent($$"""{"model":"{{model}}","stream":true}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Fake-Tokens", tokens.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-Fake-Delay-Ms", delayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 }

@@ -5,6 +5,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class FlowControlTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -18,7 +19,7 @@ public sealed class FlowControlTests(GatewayFixture fixture)
 
         // A stream of ~15 MB whose caller never reads past the headers, and a request the upstream never answers.
         using var slowClient = Gateway.CreateClient();
-        using var stuck = await FailoverTests.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
+        using var stuck = await ChatCalls.StreamAsync(slowClient, model, tokens: 100_000, delayMs: 0);
         using var hangClient = Gateway.CreateClient();
         using var hangRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
@@ -32,7 +33,7 @@ public sealed class FlowControlTests(GatewayFixture fixture)
         var elapsed = Stopwatch.StartNew();
         for (var i = 0; i < 20; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         }
 
         elapsed.Stop();

@@ -6,6 +6,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 /// <summary>Both programs as real processes, every key read from a file as an operator would mount it.</summary>
+[Trait("Category", "Process")]
 public sealed class KeyFileProcessTests
 {
     [Fact]

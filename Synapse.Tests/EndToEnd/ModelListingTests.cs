@@ -5,6 +5,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.EndToEnd;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ModelListingTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;

@@ -8,6 +8,7 @@ namespace Synapse.Tests.EndToEnd;
 
 /// <summary>The gateway and the agent as real processes: command lines, environment, signals.</summary>
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class ProcessTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -88,7 +89,7 @@ public sealed class ProcessTests(GatewayFixture fixture)
         await TestAgent.WaitForModelAsync(Gateway, model, 1);
 
         using var client = Gateway.CreateClient();
-        using var response = await FailoverTests.StreamAsync(client, model, tokens: 10, delayMs: 200);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 10, delayMs: 200);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 
@@ -113,7 +114,7 @@ public sealed class ProcessTests(GatewayFixture fixture)
         await TestAgent.WaitForModelAsync(Gateway, model, 1);
 
         using var client = Gateway.CreateClient();
-        using var response = await FailoverTests.StreamAsync(client, model, tokens: 300, delayMs: 100);
+        using var response = await ChatCalls.StreamAsync(client, model, tokens: 300, delayMs: 100);
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         Assert.Contains("tok0", await reader.NextDataAsync(), StringComparison.Ordinal);
 

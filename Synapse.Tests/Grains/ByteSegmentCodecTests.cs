@@ -10,6 +10,7 @@ namespace Synapse.Tests.Grains;
 
 /// <summary>Memory-stream items (every cross-silo response chunk) cross silos as one block of bytes.</summary>
 [Collection(GrainClusterCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ByteSegmentCodecTests(GrainClusterFixture fixture)
 {
     private IServiceProvider Services => fixture.Cluster.GetSiloServiceProvider(fixture.Silos[0]);

@@ -6,6 +6,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Grains;
 
 [Collection(GrainClusterCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ModelGrainClusterTests(GrainClusterFixture fixture)
 {
     private IClusterClient Client => fixture.Client;

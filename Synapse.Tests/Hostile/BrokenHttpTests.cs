@@ -10,6 +10,7 @@ namespace Synapse.Tests.Hostile;
 /// serving. (A chunked body over the limit is in EndToEnd/ErrorTests.)
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class BrokenHttpTests(HostileFixture fixture)
 {
     private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(5);

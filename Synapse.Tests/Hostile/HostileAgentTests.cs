@@ -16,6 +16,7 @@ namespace Synapse.Tests.Hostile;
 /// message, a frame before the hello, a 0xEE frame and a truncated ResponseHead are in EndToEnd/AgentProtocolTests.)
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class HostileAgentTests(HostileFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);

@@ -11,6 +11,7 @@ namespace Synapse.Tests.Hostile;
 /// types it cannot read. (Plain malformed JSON and a numeric model are in EndToEnd/ErrorTests.)
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class MalformedBodyTests(HostileFixture fixture)
 {
     [Theory]

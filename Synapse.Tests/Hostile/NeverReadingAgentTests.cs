@@ -15,6 +15,7 @@ namespace Synapse.Tests.Hostile;
 /// requests with a JSON error instead of holding them, and keeps serving everyone else.
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class NeverReadingAgentTests
 {
     [Fact]
@@ -24,6 +25,8 @@ public sealed class NeverReadingAgentTests
         {
             ["Synapse:Gateway:MaxRequestBodyBytes"] = "1048576",
             ["Synapse:Agents:MaxQueuedBytes"] = "262144",
+            // The queue must hold one whole frame (validated at start-up): frames no bigger than the queue.
+            ["Synapse:Agents:MaxFrameBytes"] = "262144",
             ["Synapse:Agents:HeartbeatInterval"] = "00:00:05",
             ["Synapse:Agents:HeartbeatTimeout"] = "00:00:30",
             ["Synapse:Balancing:QueueTimeout"] = "00:00:05",
@@ -69,7 +72,7 @@ public sealed class NeverReadingAgentTests
 
                 Assert.Contains(gateway.Log.Lines, l => l.Contains(agentId, StringComparison.Ordinal) && l.Contains("SendQueueFull", StringComparison.Ordinal));
                 Assert.False(await StillOpenAsync(deaf), "the gateway closed the deaf agent's socket");
-                Assert.Equal(System.Net.HttpStatusCode.OK, await EndToEnd.FailoverTests.PostAsync(client, healthyModel));
+                Assert.Equal(System.Net.HttpStatusCode.OK, await ChatCalls.PostAsync(client, healthyModel));
             },
             rounds: 3);
     }
@@ -120,7 +123,7 @@ public sealed class NeverReadingAgentTests
         }
 
         Assert.Equal(1, (int)healthy.App.ConnectedCount);
-        Assert.Equal(System.Net.HttpStatusCode.OK, await EndToEnd.FailoverTests.PostAsync(client, healthyModel));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await ChatCalls.PostAsync(client, healthyModel));
         Assert.Equal(0, gateway.Services.GetRequiredService<Silo.Agents.AgentSessionServices>().SendBudget.UsedBytes);
     }
 

@@ -7,6 +7,7 @@ namespace Synapse.Tests.Hostile;
 /// (More hostile Host headers on /run are in Install/InstallScriptTests.)
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class PathTrickTests(HostileFixture fixture)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);

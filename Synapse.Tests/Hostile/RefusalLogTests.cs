@@ -6,6 +6,7 @@ namespace Synapse.Tests.Hostile;
 
 /// <summary>Someone guessing keys gets 401s as fast as they like, but the log stays readable and keeps the count.</summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class RefusalLogTests(HostileFixture fixture)
 {
     private const string KeyRefused = "wrong or missing API key";

@@ -14,6 +14,7 @@ namespace Synapse.Tests.Hostile;
 /// environment and keys absent from logs of a normal run are in EndToEnd/AuthTests and EndToEnd/ProcessTests.)
 /// </summary>
 [Collection(HostileCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class SecretAndOriginTests(HostileFixture fixture)
 {
     private static readonly string[] HopAndProxyHeaders =

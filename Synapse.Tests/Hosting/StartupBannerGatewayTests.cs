@@ -5,6 +5,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Hosting;
 
 /// <summary>The start-up lines of a real gateway, for the ways it can be exposed and the binaries it can serve.</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class StartupBannerGatewayTests : IDisposable
 {
     private const string OpenWarning = "This gateway is open to the network";

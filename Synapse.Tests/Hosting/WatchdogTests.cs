@@ -11,6 +11,7 @@ namespace Synapse.Tests.Hosting;
 /// Orleans' silo watchdog in a real gateway: quiet on a normal start, still loud when the participant-check thread
 /// really stalls. The check period is 1 s here (so the stall threshold is 2 s) to keep the test short.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 public sealed partial class WatchdogTests
 {
     private const string StallWarning = "Participant check thread has not completed for";

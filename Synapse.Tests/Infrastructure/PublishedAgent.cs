@@ -17,7 +17,7 @@ public sealed class PublishedAgent : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryRoot.Path;
         Folder = Path.Combine(root, "artifacts", "test-client");
         await Publishing.WaitAsync();
         try
@@ -61,15 +61,4 @@ public sealed class PublishedAgent : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
-
-    public static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Synapse.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Synapse.sln not found above the test folder.");
-    }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Install;
@@ -9,6 +8,7 @@ namespace Synapse.Tests.Install;
 /// <summary>The seed's one-liner, for real: curl | bash against a gateway on loopback, into a fresh HOME.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(InstallCollection.Name)]
+[Trait("Category", "Process")]
 public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
 {
     private readonly string _home = Directory.CreateTempSubdirectory("synapse-home-").FullName;
@@ -27,7 +27,7 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
         {
             await TestAgent.WaitForModelAsync(Gateway, model, 1);
             using var client = Gateway.CreateClient();
-            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
             Assert.Contains("installing synapse-client", first.Output, StringComparison.Ordinal);
         }
 
@@ -128,7 +128,7 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
     public async Task Run_HostThatIsNoValidName_AnswersAFailingScriptThatNeverEchoesIt(string host)
     {
         var (status, body) = await RawGetAsync("/run", host);
-        var (code, stdout, stderr) = await FailureScriptTests.PipeIntoBashAsync(body);
+        var (code, stdout, stderr) = await PipedBash.RunAsync(body);
 
         Assert.Equal(200, status);
         Assert.DoesNotContain(host, body, StringComparison.Ordinal);

@@ -27,7 +27,7 @@ public sealed class NewcomerPathTests(InstallFixture fixture) : IDisposable
         // `make all` leaves the agent in the checkout's artifacts/publish; `dotnet run` starts the gateway in the
         // project folder, so only the real checkout can stand for it. The fixture's agent (published once, from the
         // same sources with the same command) takes that place unless a build at least as new is already there.
-        var root = PublishedAgent.RepositoryRoot();
+        var root = RepositoryRoot.Path;
         var built = Path.Combine(root, "artifacts", "publish", "linux-x64", "client", ClientBinaryLocator.FileName);
         if (!File.Exists(built) || File.GetLastWriteTimeUtc(built) < File.GetLastWriteTimeUtc(fixture.Agent.Binary))
         {

@@ -9,6 +9,7 @@ namespace Synapse.Tests.Install;
 /// missing and how to fix it, and fails, however it is fetched.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait("Category", "Process")]
 public sealed class RunWithoutBinaryTests : IAsyncLifetime
 {
     private readonly string _home = Directory.CreateTempSubdirectory("synapse-nobinary-").FullName;

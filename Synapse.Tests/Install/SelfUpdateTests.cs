@@ -10,6 +10,7 @@ namespace Synapse.Tests.Install;
 /// </summary>
 [Collection(InstallCollection.Name)]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+[Trait("Category", "Process")]
 public sealed class SelfUpdateTests(InstallFixture fixture) : IDisposable
 {
     private static readonly string Newer = (ProtocolVersion.Current + 1).ToString(CultureInfo.InvariantCulture);

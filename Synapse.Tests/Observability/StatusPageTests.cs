@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
@@ -73,11 +72,11 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
         await Expect(instance.Locator("[data-field=inFlight]")).ToHaveTextAsync("0");
 
         using var client = Gateway.CreateClient();
-        using var first = await FailoverTests.StreamAsync(client, model, tokens: 600, delayMs: 50);
+        using var first = await ChatCalls.StreamAsync(client, model, tokens: 600, delayMs: 50);
         await Expect(instance.Locator("[data-field=inFlight]")).ToHaveTextAsync("1");
         await Expect(instance).ToHaveAttributeAsync("data-state", "ready");
 
-        using var second = await FailoverTests.StreamAsync(client, model, tokens: 600, delayMs: 50);
+        using var second = await ChatCalls.StreamAsync(client, model, tokens: 600, delayMs: 50);
         await Expect(instance.Locator("[data-field=inFlight]")).ToHaveTextAsync("2");
         await Expect(instance).ToHaveAttributeAsync("data-state", "full");
         await Expect(page.Locator("#summary-inflight")).Not.ToHaveTextAsync("0");
@@ -210,7 +209,7 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
         foreach (var model in new[] { llama, llama, llama, qwen, qwen, qwen })
         {
             // A few finished calls give the instances a latency to show.
-            using var warmUp = await FailoverTests.StreamAsync(client, model, tokens: 2, delayMs: 1);
+            using var warmUp = await ChatCalls.StreamAsync(client, model, tokens: 2, delayMs: 1);
             await warmUp.Content.ReadAsStringAsync();
         }
 
@@ -220,12 +219,12 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
             // llama: capacity 8 + 2, both instances full; qwen: 3 of 8 + 4.
             for (var i = 0; i < 10; i++)
             {
-                streams.Add(await FailoverTests.StreamAsync(client, llama, tokens: 1200, delayMs: 50));
+                streams.Add(await ChatCalls.StreamAsync(client, llama, tokens: 1200, delayMs: 50));
             }
 
             for (var i = 0; i < 3; i++)
             {
-                streams.Add(await FailoverTests.StreamAsync(client, qwen, tokens: 1200, delayMs: 50));
+                streams.Add(await ChatCalls.StreamAsync(client, qwen, tokens: 1200, delayMs: 50));
             }
         }
         catch
@@ -237,7 +236,7 @@ public sealed class StatusPageTests(GatewayFixture fixture, ChromiumFixture chro
         try
         {
             // Queued calls have no response head yet: start them without waiting.
-            var queued = Enumerable.Range(0, 3).Select(_ => FailoverTests.StreamAsync(client, llama, tokens: 10, delayMs: 10)).ToList();
+            var queued = Enumerable.Range(0, 3).Select(_ => ChatCalls.StreamAsync(client, llama, tokens: 10, delayMs: 10)).ToList();
 
             await using var session = await OpenAsync(gateway);
             var page = session.Page;

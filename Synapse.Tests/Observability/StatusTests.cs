@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text.Json;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Observability;
 
 [Collection(GatewayCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class StatusTests(GatewayFixture fixture)
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -29,7 +29,7 @@ public sealed class StatusTests(GatewayFixture fixture)
         Assert.Equal(model, agentEntry.GetProperty("models")[0].GetString());
         Assert.Contains(joined.GetProperty("silos").EnumerateArray(), s => s.GetProperty("local").GetBoolean() && s.GetProperty("status").GetString() == "Active");
 
-        using var stream = await FailoverTests.StreamAsync(client, model, tokens: 200, delayMs: 50);
+        using var stream = await ChatCalls.StreamAsync(client, model, tokens: 200, delayMs: 50);
         await WaitForAsync(client, s => Instance(s, model) is { } i && i.GetProperty("inFlight").GetInt32() == 1);
         stream.Dispose();
         await WaitForAsync(client, s => Instance(s, model) is { } i && i.GetProperty("inFlight").GetInt32() == 0);

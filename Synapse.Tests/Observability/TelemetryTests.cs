@@ -6,7 +6,6 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Synapse.Client.Observability;
-using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Observability;
@@ -36,6 +35,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
     public void FlushMetrics() => Gateway.Services.GetRequiredService<MeterProvider>().ForceFlush();
 }
 
+[Trait("Category", "EndToEnd")]
 public sealed class TelemetryTests(TelemetryFixture fixture) : IClassFixture<TelemetryFixture>
 {
     private TestGateway Gateway => fixture.Gateway;
@@ -86,7 +86,7 @@ public sealed class TelemetryTests(TelemetryFixture fixture) : IClassFixture<Tel
         await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
 
         using var client = Gateway.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         using (var stream = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
             Content = new StringContent($$$"""{"model":"{{{model}}}","stream":true,"stream_options":{"include_usage":true}}""", Encoding.UTF8, "application/json"),
@@ -122,7 +122,7 @@ public sealed class TelemetryTests(TelemetryFixture fixture) : IClassFixture<Tel
         await using var upstream = await FakeUpstream.StartAsync("u1", model);
         await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model);
         using var client = Gateway.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
 
         string scrape = string.Empty;
         await Eventually.UntilAsync(
@@ -146,7 +146,7 @@ public sealed class TelemetryTests(TelemetryFixture fixture) : IClassFixture<Tel
         var invented = "invented-" + Guid.NewGuid().ToString("N");
         using var client = Gateway.CreateClient();
 
-        Assert.Equal(HttpStatusCode.NotFound, await FailoverTests.PostAsync(client, invented));
+        Assert.Equal(HttpStatusCode.NotFound, await ChatCalls.PostAsync(client, invented));
 
         var scrape = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.True(!scrape.Contains(invented, StringComparison.Ordinal), string.Join("\n", scrape.Split('\n').Where(l => l.Contains(invented, StringComparison.Ordinal)).Take(5)));

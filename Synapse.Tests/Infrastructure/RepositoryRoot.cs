@@ -1,4 +1,4 @@
-namespace Synapse.Tests.Deployment;
+namespace Synapse.Tests.Infrastructure;
 
 /// <summary>The checkout the tests run from: the first folder above the test binaries holding Synapse.sln.</summary>
 public static class RepositoryRoot
