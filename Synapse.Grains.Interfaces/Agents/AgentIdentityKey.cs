@@ -12,14 +12,19 @@ public static class AgentIdentityKey
 
     private static uint Bucket(string agentId)
     {
-        // FNV-1a over the UTF-16 code units: stable across processes and cheap. Its top bits depend on every input
-        // bit (the low ones only on the inputs' low bits), so the bucket comes from the top.
+        // FNV-1a over the UTF-16 code units, stable across processes and cheap, then MurmurHash3's finalizer: FNV's
+        // low bits depend only on the inputs' low bits, so ids differing in one letter's case would share a bucket.
         var hash = 2166136261u;
         foreach (var c in agentId)
         {
             hash = (hash ^ c) * 16777619u;
         }
 
-        return hash >> 28;
+        hash ^= hash >> 16;
+        hash *= 0x85ebca6bu;
+        hash ^= hash >> 13;
+        hash *= 0xc2b2ae35u;
+        hash ^= hash >> 16;
+        return hash % Buckets;
     }
 }

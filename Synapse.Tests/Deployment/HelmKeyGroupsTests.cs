@@ -10,6 +10,7 @@ namespace Synapse.Tests.Deployment;
 /// silo as a Secret mounted whole (so the kubelet updates it in place), and changing the groups changes nothing
 /// in the Deployment's pod template, so no silo restarts.
 /// </summary>
+[Trait("Category", "Chart")]
 public sealed class HelmKeyGroupsTests
 {
     private const string GroupsValues = "helm/synapse/ci/groups-values.yaml";

@@ -18,6 +18,7 @@ namespace Synapse.Tests.EndToEnd;
 /// Engine signals end to end: a real agent reads a fake engine's real <c>/metrics</c> format and the real gateway
 /// receives the load per model; hostile engines and old peers on either side.
 /// </summary>
+[Trait("Category", "EndToEnd")]
 [Collection(GatewayCollection.Name)]
 public sealed class EngineSignalsTests(GatewayFixture fixture, ITestOutputHelper output)
 {
@@ -125,7 +126,7 @@ public sealed class EngineSignalsTests(GatewayFixture fixture, ITestOutputHelper
         await WaitForSignalAsync(agent, model, l => l is null);
         while (upstream.Engine.MetricsRequests < reads + 8)
         {
-            Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
             await Task.Delay(50);
         }
 
@@ -159,7 +160,7 @@ public sealed class EngineSignalsTests(GatewayFixture fixture, ITestOutputHelper
         // The last good reading came at most one interval before the stall; it counts for 3 intervals, then goes.
         Assert.InRange(stalled.Elapsed, TimeSpan.FromMilliseconds(2 * IntervalMs), TimeSpan.FromMilliseconds((3 * IntervalMs) + 1500));
         using var client = Gateway.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
     }
 
     [Fact]
@@ -214,7 +215,7 @@ public sealed class EngineSignalsTests(GatewayFixture fixture, ITestOutputHelper
         await using var agent = await TestAgent.StartServingAsync(Gateway, upstream, model, o => o.ProtocolVersion = 1);
         using var client = Gateway.CreateClient();
 
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         await Eventually.UntilAsync(() => upstream.Engine.MetricsRequests >= 3, TimeSpan.FromSeconds(10), "the agent reads its engine anyway");
         Assert.False(Session(agent)!.EngineSignals.HasSignals);
     }

@@ -51,7 +51,7 @@ public sealed class FailoverTests(GatewayFixture fixture)
         // not by the noise in a latency average (which once sent 23 of 24 requests to one of them).
         for (var i = 0; i < 40; i++)
         {
-            Assert.Equal(HttpStatusCode.OK, await PostAsync(client, model, delayMs: 0));
+            Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model, delayMs: 0));
         }
 
         Assert.True(first.Requests.Count >= 10 && second.Requests.Count >= 10, $"split {first.Requests.Count}/{second.Requests.Count}");

@@ -7,6 +7,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Engine;
 
 /// <summary>The agent's bounded reads of an engine's endpoints, against a fake engine on a real port (no gateway).</summary>
+[Trait("Category", "EndToEnd")]
 public sealed class EngineEndpointTests
 {
     // Generous: the machine running the tests is busy; the stalled-body test has its own short limit.

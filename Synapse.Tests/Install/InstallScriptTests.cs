@@ -59,7 +59,7 @@ public sealed class InstallScriptTests(InstallFixture fixture) : IDisposable
         await TestAgent.WaitForModelAsync(Gateway, model, 1);
         using var client = Gateway.CreateClient();
 
-        Assert.Equal(HttpStatusCode.OK, await FailoverTests.PostAsync(client, model));
+        Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(client, model));
         Assert.Equal($"Bearer {upstreamKey}", upstream.Requests.Last(r => r.Path == "/v1/chat/completions").Headers["Authorization"]);
         Assert.DoesNotContain(upstreamKey, agent.Output, StringComparison.Ordinal);
     }

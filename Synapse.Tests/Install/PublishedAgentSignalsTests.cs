@@ -6,6 +6,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Install;
 
 /// <summary>Engine signals from the agent as users run it: the Native AOT binary (no reflection for the JSON, the parsers).</summary>
+[Trait("Category", "Process")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(InstallCollection.Name)]
 public sealed class PublishedAgentSignalsTests(InstallFixture fixture)

@@ -5,6 +5,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Observability;
 
 /// <summary>The traffic history across two silos: each silo counts the calls that reached it, and either silo answers for both.</summary>
+[Trait("Category", "EndToEnd")]
 [Collection(TwoSiloCollection.Name)]
 public sealed class ClusterHistoryTests(TwoSiloFixture cluster)
 {

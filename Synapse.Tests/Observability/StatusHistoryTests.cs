@@ -7,6 +7,7 @@ using Synapse.Tests.Infrastructure;
 namespace Synapse.Tests.Observability;
 
 /// <summary><c>GET /status/history</c>, the attach guide in <c>GET /status</c>, and how the page and its files are served.</summary>
+[Trait("Category", "EndToEnd")]
 [Collection(GatewayCollection.Name)]
 public sealed partial class StatusHistoryTests(GatewayFixture fixture)
 {

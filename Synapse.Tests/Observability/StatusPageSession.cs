@@ -1,6 +1,8 @@
 using Microsoft.Playwright;
 using Synapse.Tests.Deployment;
 
+using Synapse.Tests.Infrastructure;
+
 namespace Synapse.Tests.Observability;
 
 /// <summary>One browser context with the status page open, collecting what the page complained about.</summary>

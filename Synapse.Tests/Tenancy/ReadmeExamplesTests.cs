@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 using Synapse.Silo.Tenancy;
 using Synapse.Tests.Deployment;
 
+using Synapse.Tests.Infrastructure;
+
 namespace Synapse.Tests.Tenancy;
 
 /// <summary>The key-groups files shown in the README and the Kubernetes guide load as they are written there.</summary>

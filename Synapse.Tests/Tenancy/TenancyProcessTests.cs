@@ -9,6 +9,7 @@ namespace Synapse.Tests.Tenancy;
 /// reason printed, no key), enforces the file's keys, and reloads the file on SIGHUP, a signal sent to that child
 /// process only.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class TenancyProcessTests : IDisposable
 {
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-tenancy-process-");

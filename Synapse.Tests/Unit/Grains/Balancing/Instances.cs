@@ -7,8 +7,17 @@ namespace Synapse.Tests.Unit.Grains.Balancing;
 /// <summary>Model instances and policy state for the balancing tests.</summary>
 internal static class Instances
 {
-    public static ModelInstance With(string agentId, int inFlight, int capacity = 4, double latencyMs = 0) =>
-        new(agentId) { InFlight = inFlight, Capacity = capacity, LatencyMs = latencyMs };
+    public static ModelInstance With(string agentId, int inFlight, int capacity = 4, double latencyMs = 0)
+    {
+        var instance = new ModelInstance(agentId) { InFlight = inFlight, Capacity = capacity };
+        for (var i = 0; latencyMs > 0 && i < 3; i++)
+        {
+            // Latency counts from the third measured request (the median of the last few).
+            instance.RecordLatency(latencyMs);
+        }
+
+        return instance;
+    }
 
     /// <summary>
     /// Policy state whose random choices repeat from run to run. The product makes its own unseeded
