@@ -17,6 +17,8 @@ namespace Synapse.Silo.Tenancy;
 /// since it would let one group's agent machines call another group's models.</item>
 /// <item>An admin key must be a key of its own: the same key as any group's API or agent key is an error (one key
 /// is one identity, with one name, one group and one usage record).</item>
+/// <item>Group names may not contain <c>/</c>: it separates group and model in grain keys, and model names
+/// contain it.</item>
 /// <item>Key names are unique across the file, may not contain <c>/</c> (reserved for generated names) and may not
 /// be a key.</item>
 /// </list>
@@ -117,6 +119,12 @@ internal sealed partial class TenancyFileReader
         else if (name.Any(char.IsControl))
         {
             Error(nameNode!, "a group name must not contain control characters");
+            name = null;
+        }
+        else if (name.Contains('/', StringComparison.Ordinal))
+        {
+            // Model grains are keyed "group/model" and model names contain '/', so "a/b" + "c" would be "a" + "b/c".
+            Error(nameNode!, "a group name must not contain '/' (it separates the group from the model in routing keys)");
             name = null;
         }
 

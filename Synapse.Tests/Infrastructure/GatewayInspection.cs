@@ -1,13 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
 using Synapse.Grains.Models;
 using Synapse.Silo.Cluster;
+using Synapse.Silo.Tenancy;
 
 namespace Synapse.Tests.Infrastructure;
 
 public static class GatewayInspection
 {
-    public static Task<ModelSnapshot> SnapshotAsync(this TestGateway gateway, string model) =>
-        gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IModelGrain>(model).GetSnapshot();
+    /// <summary>The model grain's view of <paramref name="model"/> in <paramref name="group"/> (the implicit group without a config file).</summary>
+    public static Task<ModelSnapshot> SnapshotAsync(this TestGateway gateway, string model, string group = TenantGroup.DefaultName) =>
+        gateway.Services.GetRequiredService<IGrainFactory>().GetGrain<IModelGrain>(ModelKey.For(group, model)).GetSnapshot();
 
     public static int ActiveSiloCount(this TestGateway gateway) =>
         gateway.Services.GetRequiredService<ClusterView>().ActiveSiloCount;

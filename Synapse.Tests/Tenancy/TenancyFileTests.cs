@@ -178,6 +178,7 @@ public sealed class TenancyFileTests
     [InlineData("grups: []\ngroups: [{name: a, ws_auth_keys: [sekret-w], api_keys: [sekret-a]}]", "grups", "unknown field; did you mean 'groups'?")]
     [InlineData("groups:\n  - ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]", "groups[0].name", "a group needs a non-empty name")]
     [InlineData("groups:\n  - name: '  '\n    ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]", "groups[0].name", "a group needs a non-empty name")]
+    [InlineData("groups:\n  - name: team/a\n    ws_auth_keys: [sekret-w]\n    api_keys: [sekret-a]", "groups[0].name", "a group name must not contain '/'")]
     [InlineData("groups:\n  - name: a\n    ws_auth_keys: [sekret-w1]\n    api_keys: [sekret-a1]\n  - name: a\n    ws_auth_keys: [sekret-w2]\n    api_keys: [sekret-a2]", "groups[1].name", "group name 'a' is already used at groups[0]")]
     [InlineData("groups:\n  - name: a\n    api_keys: [sekret-a]", "groups[0].ws_auth_keys", "at least one ws_auth_keys entry")]
     [InlineData("groups:\n  - name: a\n    ws_auth_keys: [sekret-w]\n    api_keys: ['  ']", "groups[0].api_keys", "at least one api_keys entry")]
