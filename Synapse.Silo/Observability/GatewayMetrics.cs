@@ -37,6 +37,7 @@ public sealed class GatewayMetrics
         meter.CreateObservableGauge("synapse.agent.in_flight", () => services.GetRequiredService<AgentSessionRegistry>().Sessions
             .SelectMany(s => s.InFlightByModel().Select(m => new Measurement<long>(m.Value,
                 new KeyValuePair<string, object?>("gen_ai.request.model", m.Key),
+                new KeyValuePair<string, object?>(RequestTelemetry.GroupTag, s.Group),
                 new KeyValuePair<string, object?>("synapse.agent.id", s.AgentId),
                 new KeyValuePair<string, object?>("synapse.agent.name", s.AgentName)))),
             "{request}", "Requests in flight on each agent socket of this silo, by model.");
@@ -47,13 +48,16 @@ public sealed class GatewayMetrics
         meter.CreateObservableGauge("synapse.engine.kv_usage", () => EngineGauge(services, l => l.KvUsage),
             "1", "Fraction of each agent's engine KV cache in use (0 to 1), by model, as the agent read it.");
         meter.CreateObservableGauge("synapse.model.instances", () => Cached(services).Select(m => new Measurement<long>(m.Instances.Length,
-                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id),
+                new KeyValuePair<string, object?>(RequestTelemetry.GroupTag, m.Group))),
             "{instance}", "Live instances per model (cluster-wide; take the max across silos).");
         meter.CreateObservableGauge("synapse.model.capacity", () => Cached(services).Select(m => new Measurement<long>(m.Instances.Sum(i => (long)i.Capacity),
-                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id),
+                new KeyValuePair<string, object?>(RequestTelemetry.GroupTag, m.Group))),
             "{request}", "Summed capacity per model (cluster-wide; take the max across silos).");
         meter.CreateObservableGauge("synapse.queue.length", () => Cached(services).Select(m => new Measurement<long>(m.Queued,
-                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id))),
+                new KeyValuePair<string, object?>("gen_ai.request.model", m.Id),
+                new KeyValuePair<string, object?>(RequestTelemetry.GroupTag, m.Group))),
             "{request}", "Requests waiting for a free instance per model (cluster-wide; take the max across silos).");
     }
 
@@ -87,6 +91,7 @@ public sealed class GatewayMetrics
                 .Where(l => value(l) is not null)
                 .Select(l => new Measurement<double>(value(l)!.Value,
                     new KeyValuePair<string, object?>("gen_ai.request.model", l.Model),
+                    new KeyValuePair<string, object?>(RequestTelemetry.GroupTag, s.Group),
                     new KeyValuePair<string, object?>("synapse.agent.id", s.AgentId),
                     new KeyValuePair<string, object?>("synapse.agent.name", s.AgentName))));
 

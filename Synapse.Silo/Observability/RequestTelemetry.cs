@@ -20,6 +20,12 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
     private long _outputTokens = -1;
     private bool _serving;
 
+    /// <summary>The caller's key group on every metric: two groups' models of one name are two models.</summary>
+    public const string GroupTag = "synapse.group";
+
+    /// <summary>The caller's key name (never the key) on request and token counts: what a team's usage is read by.</summary>
+    public const string KeyTag = "synapse.key";
+
     /// <summary>The metric tag for names no instance serves: callers choose model names, dashboards should not.</summary>
     public const string UnknownModel = "_unknown";
 
@@ -63,7 +69,7 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
         if (!_serving)
         {
             _serving = true;
-            metrics.InFlight.Add(1, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+            metrics.InFlight.Add(1, ModelTags());
         }
     }
 
@@ -73,14 +79,16 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
     public void Retried(string reason)
     {
         Retries++;
-        metrics.Retries.Add(1, new("gen_ai.request.model", Model), new("synapse.retry.reason", reason));
+        var tags = ModelTags();
+        tags.Add("synapse.retry.reason", reason);
+        metrics.Retries.Add(1, tags);
     }
 
     public void Queued(TimeSpan wait)
     {
         if (wait > TimeSpan.Zero)
         {
-            metrics.QueueWait.Record(wait.TotalSeconds, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+            metrics.QueueWait.Record(wait.TotalSeconds, ModelTags());
         }
     }
 
@@ -133,11 +141,28 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
         }
     }
 
+    private TagList ModelTags() => new() { { "gen_ai.request.model", Model }, { GroupTag, Group } };
+
+    private TagList OperationTags()
+    {
+        var tags = ModelTags();
+        tags.Add("gen_ai.operation.name", Operation);
+        return tags;
+    }
+
+    private TagList TokenTags(string type)
+    {
+        var tags = OperationTags();
+        tags.Add(KeyTag, KeyName);
+        tags.Add("gen_ai.token.type", type);
+        return tags;
+    }
+
     public void Complete(int status)
     {
         if (_serving)
         {
-            metrics.InFlight.Add(-1, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+            metrics.InFlight.Add(-1, ModelTags());
         }
 
         var errorType = FailedWith ?? (status >= 400 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
@@ -145,6 +170,8 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
         {
             { "gen_ai.operation.name", Operation },
             { "gen_ai.request.model", Model },
+            { GroupTag, Group },
+            { KeyTag, KeyName },
             { "http.route", Route },
             { "http.response.status_code", status },
         };
@@ -158,22 +185,22 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
         metrics.RequestDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, tags);
         if (_firstByteSeconds >= 0 && status < 400)
         {
-            metrics.TimeToFirstToken.Record(_firstByteSeconds, new("gen_ai.operation.name", Operation), new("gen_ai.request.model", Model));
+            metrics.TimeToFirstToken.Record(_firstByteSeconds, OperationTags());
         }
 
         if (CrossSilo)
         {
-            metrics.CrossSilo.Add(1, new KeyValuePair<string, object?>("gen_ai.request.model", Model));
+            metrics.CrossSilo.Add(1, ModelTags());
         }
 
         if (_inputTokens >= 0)
         {
-            metrics.TokenUsage.Record(_inputTokens, new("gen_ai.operation.name", Operation), new("gen_ai.request.model", Model), new("gen_ai.token.type", "input"));
+            metrics.TokenUsage.Record(_inputTokens, TokenTags("input"));
         }
 
         if (_outputTokens >= 0)
         {
-            metrics.TokenUsage.Record(_outputTokens, new("gen_ai.operation.name", Operation), new("gen_ai.request.model", Model), new("gen_ai.token.type", "output"));
+            metrics.TokenUsage.Record(_outputTokens, TokenTags("output"));
         }
 
         var activity = Activity.Current;
