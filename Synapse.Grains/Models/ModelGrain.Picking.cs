@@ -48,6 +48,7 @@ internal sealed partial class ModelGrain
         }
 
         var picked = PreferLocal(_policy.Pick(_candidates, _balancing), request.CallerSilo);
+        ModelInstance.Picked(picked, _candidates);
         var connection = PickConnection(picked, request);
         picked.InFlight++;
         _leases[request.RequestId] = new LeaseRecord(request.RequestId, picked.AgentId, connection.ConnectionId, now);

@@ -27,15 +27,42 @@ public sealed class ModelInstance
 
     public int ConsecutiveFailures { get; internal set; }
 
+    /// <summary>
+    /// Picks in a row that went to another instance as loaded as this one. Past <see cref="ReprobeAfter"/> this
+    /// instance's latency stops counting against it: a latency measured once (a cold connection, a busy moment) is
+    /// never refreshed while the instance gets no traffic, and would otherwise keep it idle for good.
+    /// </summary>
+    public int PassedOver { get; internal set; }
+
+    /// <summary>How many equally loaded picks an instance can be passed over for its latency before it is tried again.</summary>
+    public const int ReprobeAfter = 8;
+
     internal long CooldownUntilTick { get; set; }
 
     internal Dictionary<string, InstanceConnection> Connections { get; } = new(StringComparer.Ordinal);
 
     private readonly double[] _latencySamples = new double[5];
     private int _latencyCount;
+    private bool _reprobing;
 
     internal void RecordLatency(double timeToHeadMs)
     {
+        if (_reprobing)
+        {
+            // Tried again after being passed over: the fresh measurement replaces the old ones, so one good answer
+            // clears an instance branded slow by a cold start, and one slow answer sends it back to the end.
+            _reprobing = false;
+            _latencySamples.AsSpan().Clear();
+            _latencyCount = 0;
+            for (var i = 0; i < 3; i++)
+            {
+                _latencySamples[_latencyCount++] = timeToHeadMs;
+            }
+
+            LatencyMs = timeToHeadMs;
+            return;
+        }
+
         _latencySamples[_latencyCount++ % _latencySamples.Length] = timeToHeadMs;
         if (_latencyCount < 3)
         {
@@ -46,6 +73,21 @@ public sealed class ModelInstance
         _latencySamples.AsSpan(0, sorted.Length).CopyTo(sorted);
         sorted.Sort();
         LatencyMs = sorted[sorted.Length / 2];
+    }
+
+    /// <summary>After a pick: the chosen instance starts counting afresh, the equally loaded ones it beat count one more.</summary>
+    internal static void Picked(ModelInstance picked, IReadOnlyList<ModelInstance> candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (!ReferenceEquals(candidate, picked) && candidate.Load == picked.Load)
+            {
+                candidate.PassedOver++;
+            }
+        }
+
+        picked._reprobing |= picked.PassedOver >= ReprobeAfter;
+        picked.PassedOver = 0;
     }
 
     /// <summary>In-flight relative to capacity: 0 idle, 1 full.</summary>
@@ -68,7 +110,8 @@ public sealed class ModelInstance
     /// Orders by load, then by recent latency; negative when <paramref name="a"/> is the better choice, 0 when they are
     /// as good (the policy then picks at random). Latencies count only when one instance is really slower: within 25 %
     /// (or 2 ms) of each other they are noise, and an instance not measured yet is as good as any, otherwise one of two
-    /// equal idle instances would win every sequential request.
+    /// equal idle instances would win every sequential request; an instance passed over <see cref="ReprobeAfter"/> times
+    /// is as good as any until it has served again (its latency measured afresh).
     /// </summary>
     public static int CompareLoad(ModelInstance a, ModelInstance b)
     {
@@ -78,7 +121,7 @@ public sealed class ModelInstance
             return byLoad;
         }
 
-        if (a.LatencyMs == 0 || b.LatencyMs == 0)
+        if (a.LatencyMs == 0 || b.LatencyMs == 0 || a.PassedOver >= ReprobeAfter || b.PassedOver >= ReprobeAfter)
         {
             return 0;
         }

@@ -4,24 +4,27 @@ using Synapse.Grains.Responses;
 using Synapse.Silo.Hosting;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Transport;
+using Synapse.Silo.Usage;
 
 namespace Synapse.Silo.Forwarding;
 
 /// <summary>
 /// Copies an event stream to the caller byte for byte, flushing as events arrive (everything that already arrived
 /// goes out in one flush). While it waits for the first token the caller gets <c>: keepalive</c> comments, so proxies
-/// in between keep the connection. A failure after the head ends the stream with an SSE error event. Never throws.
+/// in between keep the connection. A failure after the head ends the stream with an SSE error event. The usage event
+/// is read on the way (and taken out when the gateway asked for it: <see cref="UsageEventFilter"/>). Never throws.
 /// </summary>
 internal static class EventStreamCopier
 {
     private static readonly byte[] KeepAliveComment = ": keepalive\n\n"u8.ToArray();
 
-    public static async Task<AttemptResult> CopyAsync(HttpContext context, ResponseEvent head, UpstreamCall call, ResponseReader reader, RequestTelemetry telemetry, GatewayOptions options)
+    public static async Task<AttemptResult> CopyAsync(HttpContext context, ResponseEvent head, UpstreamCall call, ResponseReader reader, StreamUsageMode usage, RequestTelemetry telemetry, GatewayOptions options)
     {
         var writer = context.Response.BodyWriter;
         var cancellationToken = context.RequestAborted;
         var tail = new EventBoundary();
         var committed = false;
+        using var filter = new UsageEventFilter(usage);
         try
         {
             while (true)
@@ -42,14 +45,13 @@ internal static class EventStreamCopier
                     {
                         committed = committed || await CommitAsync(context, head, cancellationToken);
                         telemetry.MarkFirstByte();
-                        telemetry.UsageFromEvents(item.Body.Span);
-                        writer.Write(item.Body.Span);
-                        tail.Observe(item.Body.Span);
+                        filter.Write(item.Body.Span, writer, ref tail);
                         written += item.Body.Length;
                         item.Release();
                     }
                     else if (item.Kind == ResponseEventKind.End)
                     {
+                        filter.Flush(writer, ref tail);
                         return await EndAsync(context, head, item, committed, tail, telemetry.Model);
                     }
 
@@ -70,6 +72,7 @@ internal static class EventStreamCopier
                     return AttemptResult.CallerGone;
                 }
 
+                // Credit counts what arrived, not what went out: a held-back partial event still used the window.
                 call.Consumed(written);
             }
         }
@@ -82,6 +85,14 @@ internal static class EventStreamCopier
             // Kestrel refused the head (the socket's silo checks it; a last guard all the same).
             ResponseHeads.Reset(context.Response);
             return AttemptResult.Failed(new Failure(ForwarderError.UpstreamInvalidResponse), committed: false);
+        }
+        finally
+        {
+            // Whatever usage arrived counts, the caller gone or not.
+            if (filter.Found)
+            {
+                telemetry.Usage(filter.InputTokens, filter.OutputTokens);
+            }
         }
     }
 

@@ -77,7 +77,7 @@ internal sealed class ForwardingAttempt(UpstreamConnector connector, IOptions<Ga
             // :: Step 4: copy.
             var timeToHead = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var copied = ResponseHeads.IsEventStream(first)
-                ? await EventStreamCopier.CopyAsync(context, first, call, reader, telemetry, _options)
+                ? await EventStreamCopier.CopyAsync(context, first, call, reader, request.UsageMode, telemetry, _options)
                 : await BufferedResponseCopier.CopyAsync(context, first, call, reader, telemetry, _options);
             lease.Record(copied switch
             {

@@ -76,6 +76,13 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Streams of chat and completions whose caller did not ask for usage get <c>stream_options.include_usage</c> added
+    /// on the way to the upstream, and the usage event taken out on the way back, so their tokens are counted exactly.
+    /// Off for an upstream that refuses the option (every OpenAI-compatible server named in the README accepts it).
+    /// </summary>
+    public bool CountStreamUsage { get; set; } = true;
+
     /// <summary>While an event stream waits for its first token, an SSE comment goes out this often so proxies in between keep the connection.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 

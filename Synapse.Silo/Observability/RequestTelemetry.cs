@@ -98,15 +98,6 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
         _outputTokens = output;
     }
 
-    /// <summary>Looks for the usage event in a chunk of an event stream (<c>stream_options.include_usage</c>).</summary>
-    public void UsageFromEvents(ReadOnlySpan<byte> chunk)
-    {
-        if (UsageReader.TryReadFromEvents(chunk, out var input, out var output))
-        {
-            Usage(input, output);
-        }
-    }
-
     /// <summary>Reads <c>usage</c> from a whole JSON answer held in one or more body pieces.</summary>
     public void UsageFromAnswer(IReadOnlyList<ResponseEvent> pieces, long size)
     {

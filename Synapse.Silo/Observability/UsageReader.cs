@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Synapse.Silo.Observability;
 
 /// <summary>
-/// Finds the token counts an upstream reports in <c>usage</c> — in a JSON answer, or in the SSE event that carries
-/// it (<c>stream_options.include_usage</c>) — without building a document.
+/// Finds the token counts an upstream reports in <c>usage</c> without building a document: in a JSON answer here, in
+/// an event stream through <see cref="Usage.UsageEventFilter"/>.
 /// </summary>
 internal static class UsageReader
 {
@@ -46,39 +46,8 @@ internal static class UsageReader
         return false;
     }
 
-    /// <summary>Looks for a usage-carrying event in a chunk of an event stream.</summary>
-    public static bool TryReadFromEvents(ReadOnlySpan<byte> chunk, out long input, out long output)
-    {
-        // Every event line naming "usage" is tried (chunks carry "usage":null before the one that counts); the last
-        // that reads wins.
-        input = output = 0;
-        var found = false;
-        var searchFrom = 0;
-        while (searchFrom < chunk.Length)
-        {
-            var at = chunk[searchFrom..].IndexOf(UsageKey);
-            if (at < 0)
-            {
-                break;
-            }
-
-            at += searchFrom;
-            var lineStart = chunk[..at].LastIndexOf((byte)'\n') + 1;
-            var lineEnd = chunk[at..].IndexOf((byte)'\n');
-            var end = lineEnd < 0 ? chunk.Length : at + lineEnd;
-            var line = chunk[lineStart..end];
-            if (line.StartsWith("data:"u8) && TryRead(line[5..].Trim((byte)' '), out var lineInput, out var lineOutput))
-            {
-                (input, output, found) = (lineInput, lineOutput, true);
-            }
-
-            searchFrom = end;
-        }
-
-        return found;
-    }
-
-    private static bool ReadCounts(ref Utf8JsonReader reader, out long input, out long output)
+    /// <summary>Reads the counts of a <c>usage</c> object whose start the reader is on; leaves it on the object's end.</summary>
+    public static bool ReadCounts(ref Utf8JsonReader reader, out long input, out long output)
     {
         input = output = 0;
         var found = false;

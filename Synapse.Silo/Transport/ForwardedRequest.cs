@@ -1,3 +1,4 @@
+using Synapse.Silo.Usage;
 using Synapse.Grains.Agents;
 using Synapse.Protocol.Messages;
 
@@ -13,6 +14,9 @@ internal sealed record ForwardedRequest(
     HeaderField[] Headers,
     ReadOnlyMemory<byte> Body)
 {
+    /// <summary>How its usage arrives; <see cref="StreamUsageMode.Injected"/> when the gateway asked the upstream for it.</summary>
+    public StreamUsageMode UsageMode { get; init; }
+
     /// <summary>This request as one attempt sends it to the socket's silo (this one or another).</summary>
     public RemoteRequest ToAttempt(long requestId, SiloAddress replyTo) => new()
     {

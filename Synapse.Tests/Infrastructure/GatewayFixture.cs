@@ -11,6 +11,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["Synapse:Agents:HeartbeatInterval"] = "00:00:01",
         ["Synapse:Agents:HeartbeatTimeout"] = "00:00:03",
         ["Synapse:Balancing:ReconnectGrace"] = "00:00:01",
+
+        // Every test here makes models of its own, hundreds in a run: the charts' default of 32 would be spent early.
+        ["Synapse:History:MaxModels"] = "1000",
     });
 
     public async Task DisposeAsync() => await Gateway.DisposeAsync();

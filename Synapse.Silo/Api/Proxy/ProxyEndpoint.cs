@@ -8,6 +8,7 @@ using Synapse.Silo.Hosting;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Tenancy;
 using Synapse.Silo.Transport;
+using Synapse.Silo.Usage;
 
 namespace Synapse.Silo.Api.Proxy;
 
@@ -112,13 +113,17 @@ internal static partial class ProxyEndpoint
         using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
         activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
         activity?.SetTag("gen_ai.request.model", telemetry.Model);
+        using var counted = CountedBody.Prepare(context, body);
         var request = new ForwardedRequest(
             caller.Group.Name,
             model,
             context.Request.Method,
             context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
             HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
-            body.Memory);
+            counted.Body)
+        {
+            UsageMode = counted.Mode,
+        };
         try
         {
             await services.GetRequiredService<RequestForwarder>().ForwardAsync(context, request, telemetry);
