@@ -192,7 +192,11 @@ public sealed class FakeUpstream : IAsyncDisposable
             var firstDelay = int.TryParse(headers["X-Fake-First-Delay-Ms"], out var fd) ? fd : 0;
             var model = (string?)body?["model"] ?? "unknown";
             var stream = body?["stream"] is JsonValue s && s.TryGetValue(out bool isStream) && isStream;
-            var includeUsage = body?["stream_options"]?["include_usage"] is JsonValue u && u.TryGetValue(out bool usage) && usage;
+            var includeUsage = body?["stream_options"]?["include_usage"] is JsonValue u && u.TryGetValue(out bool usage) && usage
+                && headers["X-Fake-Ignore-Stream-Options"].Count == 0;
+
+            // As OpenAI does: with include_usage every other chunk carries "usage":null.
+            var nullUsage = includeUsage && headers["X-Fake-Usage-Null"].Count > 0;
 
             if (!stream)
             {
@@ -256,11 +260,11 @@ public sealed class FakeUpstream : IAsyncDisposable
                     await Task.Delay(delay, context.RequestAborted);
                 }
 
-                await context.Response.WriteAsync(Chunk(chat, model, $"tok{i} ", finish: null), context.RequestAborted);
+                await context.Response.WriteAsync(Chunk(chat, model, $"tok{i} ", finish: null, nullUsage), context.RequestAborted);
                 await context.Response.Body.FlushAsync(context.RequestAborted);
             }
 
-            await context.Response.WriteAsync(Chunk(chat, model, string.Empty, finish: "stop"), context.RequestAborted);
+            await context.Response.WriteAsync(Chunk(chat, model, string.Empty, finish: "stop", nullUsage), context.RequestAborted);
             if (includeUsage)
             {
                 var usageJson = $"{{\"prompt_tokens\":3,\"completion_tokens\":{tokens},\"total_tokens\":{tokens + 3}}}";
@@ -282,13 +286,14 @@ public sealed class FakeUpstream : IAsyncDisposable
         }
     }
 
-    private static string Chunk(bool chat, string model, string text, string? finish)
+    private static string Chunk(bool chat, string model, string text, string? finish, bool nullUsage = false)
     {
         var finishJson = finish is null ? "null" : $"\"{finish}\"";
         var content = JsonSerializer.Serialize(text);
+        var usage = nullUsage ? ",\"usage\":null" : string.Empty;
         return chat
-            ? $$"""data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":{{content}}},"finish_reason":{{finishJson}}}]}""" + "\n\n"
-            : $$"""data: {"id":"cmpl-fake","object":"text_completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"text":{{content}},"finish_reason":{{finishJson}}}]}""" + "\n\n";
+            ? $$"""data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","choices":[{"index":0,"delta":{"content":{{content}}},"finish_reason":{{finishJson}}}]{{usage}}}""" + "\n\n"
+            : $$"""data: {"id":"cmpl-fake","object":"text_completion","created":1700000000,"model":"{{model}}","choices":[{"index":0,"text":{{content}},"finish_reason":{{finishJson}}}]{{usage}}}""" + "\n\n";
     }
 
     private async Task EmbeddingsAsync(HttpContext context)
