@@ -31,6 +31,7 @@ internal static partial class GatewayEndpoints
         app.MapGet("/", StatusEndpoint.PageAsync);
         app.MapGet("/status", StatusEndpoint.StatusAsync);
         app.MapGet("/status/history", StatusEndpoint.HistoryAsync);
+        app.MapGet("/usage", Usage.UsageEndpoint.GetAsync);
         foreach (var asset in StatusEndpoint.AssetPaths)
         {
             app.MapMethods(asset, ["GET", "HEAD"], StatusEndpoint.AssetAsync);

@@ -13,6 +13,7 @@ using Synapse.Silo.Observability;
 using Synapse.Silo.Observability.History;
 using Synapse.Silo.Status;
 using Synapse.Silo.Tenancy;
+using Synapse.Silo.Usage;
 using Synapse.Silo.Transport;
 
 namespace Synapse.Silo.Hosting;
@@ -52,6 +53,7 @@ public static partial class GatewayHost
         var cluster = ValidatedOptions.Add(builder, ClusterOptions.SectionName, new ClusterOptionsValidator());
         ValidatedOptions.Add(builder, AgentSessionOptions.SectionName, new AgentSessionOptionsValidator());
         builder.Services.AddTenancy(builder.Configuration);
+        builder.Services.AddUsage();
 
         builder.WebHost.UseUrls(ListenUrl(gateway));
         builder.WebHost.ConfigureKestrel(kestrel =>

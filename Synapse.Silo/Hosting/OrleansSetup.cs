@@ -45,6 +45,17 @@ internal static class OrleansSetup
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, primary, cluster.ServiceId, cluster.ClusterId);
         }
 
+        // Usage counts outlive silos with Redis (the same one as membership); a single silo keeps them in memory.
+        if (string.IsNullOrWhiteSpace(cluster.Redis))
+        {
+            silo.AddMemoryGrainStorage(Synapse.Grains.Usage.UsageOptions.StorageName);
+        }
+        else
+        {
+            var redis = cluster.Redis;
+            silo.AddRedisGrainStorage(Synapse.Grains.Usage.UsageOptions.StorageName, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+        }
+
         // A killed silo is declared dead in a few seconds rather than the default ~10-30 s: its agents have already
         // reconnected elsewhere, and callers waiting on it are failed as soon as membership says so.
         silo.Configure<ClusterMembershipOptions>(o =>

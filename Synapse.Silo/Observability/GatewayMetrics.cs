@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Synapse.Silo.Agents;
 using Synapse.Silo.Observability.History;
@@ -29,6 +30,7 @@ public sealed class GatewayMetrics
         Retries = meter.CreateCounter<long>("synapse.retries", "{retry}", "Requests moved to another instance or path before answering, by reason.");
         CrossSilo = meter.CreateCounter<long>("synapse.cross_silo.requests", "{request}", "Requests whose agent socket was on another silo.");
         QueueWait = meter.CreateHistogram<double>("synapse.queue.wait", "s", "Time requests waited for a free instance.");
+        RefusedRequests = meter.CreateCounter<long>("synapse.requests.refused", "{request}", "API requests refused for a limit (rate_limited) or a spent budget (quota_exceeded), by key and group.");
         AgentConnections = meter.CreateCounter<long>("synapse.agent.connections", "{connection}", "Agent sockets opened on this silo.");
         AgentReconnects = meter.CreateCounter<long>("synapse.agent.reconnects", "{connection}", "Agent sockets opened by agents that had been connected before.");
 
@@ -81,6 +83,16 @@ public sealed class GatewayMetrics
     public Histogram<double> QueueWait { get; }
 
     public Counter<long> AgentConnections { get; }
+
+    public Counter<long> RefusedRequests { get; }
+
+    /// <summary>Counts a call refused before it was forwarded, for <paramref name="reason"/> (<c>rate_limited</c>, <c>quota_exceeded</c>).</summary>
+    public void Refused(Tenancy.CallerIdentity caller, string reason) => RefusedRequests.Add(1, new TagList
+    {
+        { RequestTelemetry.GroupTag, caller.Group?.Name },
+        { RequestTelemetry.KeyTag, caller.KeyName },
+        { "synapse.reason", reason },
+    });
 
     public Counter<long> AgentReconnects { get; }
 

@@ -55,6 +55,12 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
 
     public int Retries { get; private set; }
 
+    /// <summary>Prompt tokens as the upstream reported them; negative when it reported none.</summary>
+    public long InputTokens => _inputTokens;
+
+    /// <summary>Completion tokens as the upstream reported them; negative when it reported none.</summary>
+    public long OutputTokens => _outputTokens;
+
     public void MarkFirstByte()
     {
         if (_firstByteSeconds < 0)

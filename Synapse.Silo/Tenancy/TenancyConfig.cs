@@ -45,6 +45,10 @@ public sealed class TenancyConfig
         }
     }
 
+    /// <summary>Every caller of a group (not the admin keys), by key name; the anonymous caller of an open gateway.</summary>
+    public IEnumerable<CallerIdentity> GroupCallers =>
+        _anonymousCaller is not null ? [_anonymousCaller] : _apiKeys.Values.Where(c => !c.IsAdmin).OrderBy(c => c.KeyName, StringComparer.Ordinal);
+
     /// <summary>The name logs and metrics show for callers and agents of an open gateway.</summary>
     public const string AnonymousName = "anonymous";
 

@@ -4,26 +4,15 @@ namespace Synapse.Silo.Tenancy;
 public sealed record TokenBudget(long Tokens, BudgetPeriod Period)
 {
     /// <summary>Start of the period that holds <paramref name="now"/>.</summary>
-    public DateTimeOffset PeriodStart(DateTimeOffset now)
+    /// <summary>The period as the usage grains count it.</summary>
+    public Synapse.Grains.Usage.UsagePeriod UsagePeriod => Period switch
     {
-        var day = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
-        return Period switch
-        {
-            BudgetPeriod.Day => day,
-            BudgetPeriod.Week => day.AddDays(-(((int)day.DayOfWeek + 6) % 7)),
-            _ => new DateTimeOffset(day.Year, day.Month, 1, 0, 0, 0, TimeSpan.Zero),
-        };
-    }
+        BudgetPeriod.Day => Synapse.Grains.Usage.UsagePeriod.Day,
+        BudgetPeriod.Week => Synapse.Grains.Usage.UsagePeriod.Week,
+        _ => Synapse.Grains.Usage.UsagePeriod.Month,
+    };
 
-    /// <summary>When the period holding <paramref name="now"/> ends and the budget is whole again.</summary>
-    public DateTimeOffset PeriodEnd(DateTimeOffset now)
-    {
-        var start = PeriodStart(now);
-        return Period switch
-        {
-            BudgetPeriod.Day => start.AddDays(1),
-            BudgetPeriod.Week => start.AddDays(7),
-            _ => start.AddMonths(1),
-        };
-    }
+    public DateTimeOffset PeriodStart(DateTimeOffset now) => Synapse.Grains.Usage.UsagePeriods.Start(UsagePeriod, now);
+
+    public DateTimeOffset PeriodEnd(DateTimeOffset now) => Synapse.Grains.Usage.UsagePeriods.End(UsagePeriod, now);
 }

@@ -14,6 +14,9 @@ internal static class OpenAIError
     public const string Authentication = "authentication_error";
     public const string Permission = "permission_error";
     public const string RateLimit = "rate_limit_error";
+
+    /// <summary>OpenAI's type (and code) for a spent quota.</summary>
+    public const string InsufficientQuota = "insufficient_quota";
     public const string Server = "server_error";
 
     public static Task WriteAsync(HttpContext context, int status, string type, string code, string message, int? retryAfterSeconds = null)

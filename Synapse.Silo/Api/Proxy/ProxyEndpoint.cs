@@ -73,6 +73,13 @@ internal static partial class ProxyEndpoint
                 return;
             }
 
+            var budget = await services.GetRequiredService<BudgetGate>().CheckAsync(context.Caller(), context.RequestAborted);
+            if (!budget.Allowed)
+            {
+                await RefuseOverBudgetAsync(context, budget);
+                return;
+            }
+
             await ForwardAsync(context, route, body);
         }
         finally
@@ -131,7 +138,21 @@ internal static partial class ProxyEndpoint
         finally
         {
             telemetry.Complete(context.Response.StatusCode);
+            services.GetRequiredService<UsageLedger>().Record(caller, telemetry.Model, telemetry.InputTokens, telemetry.OutputTokens);
         }
+    }
+
+    /// <summary>429 <c>insufficient_quota</c> until the budget's period renews (OpenAI's answer for a spent quota).</summary>
+    private static Task RefuseOverBudgetAsync(HttpContext context, BudgetVerdict verdict)
+    {
+        var caller = context.Caller();
+        context.RequestServices.GetRequiredService<GatewayMetrics>().Refused(caller, "quota_exceeded");
+        var renews = verdict.RenewsAt;
+        var seconds = (int)Math.Clamp(Math.Ceiling((renews - context.RequestServices.GetRequiredKeyedService<TimeProvider>(Synapse.Grains.Usage.UsageOptions.ClockKey).GetUtcNow()).TotalSeconds), 1, int.MaxValue);
+        var budget = verdict.Budget!;
+        return OpenAIError.WriteAsync(context, StatusCodes.Status429TooManyRequests, OpenAIError.InsufficientQuota, OpenAIError.InsufficientQuota,
+            $"The token budget of {verdict.Owner} ({budget.Tokens} tokens per {budget.UsagePeriod.ToString().ToLowerInvariant()}) is spent; it renews at {renews:yyyy-MM-ddTHH:mm:ssZ}.",
+            seconds);
     }
 
     /// <summary>
