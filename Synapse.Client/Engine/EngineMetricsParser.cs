@@ -65,27 +65,8 @@ internal sealed class EngineMetricsParser
             return;
         }
 
-        if (!PrometheusLine.TryParseValue(valueText, out var value))
+        if (!TryReadValue(name, valueText, gauge, out var value))
         {
-            Fail(name, "is not a number");
-            return;
-        }
-
-        if (!double.IsFinite(value))
-        {
-            Fail(name, "is not finite");
-            return;
-        }
-
-        if (value < 0)
-        {
-            Fail(name, "is negative");
-            return;
-        }
-
-        if (gauge is EngineGauge.KvUsage or EngineGauge.KvUsageLegacy ? value > 1.01 : value > MaxCount)
-        {
-            Fail(name, "is out of range");
             return;
         }
 
@@ -109,25 +90,37 @@ internal sealed class EngineMetricsParser
         }
 
         FoundAny = true;
-        switch (gauge)
+        series.Add(gauge, value);
+    }
+
+    /// <summary>The sample's value, or false (and <see cref="Problem"/> set) when it is no usable value for the gauge.</summary>
+    private bool TryReadValue(ReadOnlySpan<byte> name, ReadOnlySpan<byte> valueText, EngineGauge gauge, out double value)
+    {
+        if (!PrometheusLine.TryParseValue(valueText, out value))
         {
-            case EngineGauge.Running:
-                series.Running += value;
-                series.HasRunning = true;
-                break;
-            case EngineGauge.Waiting:
-                series.Waiting += value;
-                series.HasWaiting = true;
-                break;
-            case EngineGauge.KvUsage:
-                series.KvSum += Math.Min(value, 1);
-                series.KvCount++;
-                break;
-            case EngineGauge.KvUsageLegacy:
-                series.LegacyKvSum += Math.Min(value, 1);
-                series.LegacyKvCount++;
-                break;
+            Fail(name, "is not a number");
+            return false;
         }
+
+        if (!double.IsFinite(value))
+        {
+            Fail(name, "is not finite");
+            return false;
+        }
+
+        if (value < 0)
+        {
+            Fail(name, "is negative");
+            return false;
+        }
+
+        if (gauge is EngineGauge.KvUsage or EngineGauge.KvUsageLegacy ? value > 1.01 : value > MaxCount)
+        {
+            Fail(name, "is out of range");
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>True when the body read since <see cref="Reset"/> gave the same values as <paramref name="previous"/>.</summary>
@@ -264,6 +257,30 @@ internal sealed class EngineMetricsParser
             _labelled = labelled;
             _raw = raw.ToArray();
             _model = labelled ? PrometheusLine.Unescape(raw) : null;
+        }
+
+        /// <summary>Adds one sample to its gauge's sum; a KV usage counts as at most 1.</summary>
+        public void Add(EngineGauge gauge, double value)
+        {
+            switch (gauge)
+            {
+                case EngineGauge.Running:
+                    Running += value;
+                    HasRunning = true;
+                    break;
+                case EngineGauge.Waiting:
+                    Waiting += value;
+                    HasWaiting = true;
+                    break;
+                case EngineGauge.KvUsage:
+                    KvSum += Math.Min(value, 1);
+                    KvCount++;
+                    break;
+                case EngineGauge.KvUsageLegacy:
+                    LegacyKvSum += Math.Min(value, 1);
+                    LegacyKvCount++;
+                    break;
+            }
         }
 
         public void Clear()

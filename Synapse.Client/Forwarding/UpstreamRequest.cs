@@ -150,44 +150,51 @@ internal sealed partial class UpstreamRequest : IDisposable
                 return;
             }
 
-            var buffer = ArrayPool<byte>.Shared.Rent(ProtocolLimits.BodyChunkBytes);
-            try
-            {
-                await using var body = await response.Content.ReadAsStreamAsync(token);
-                while (true)
-                {
-                    var allowed = await _window.WaitAsync(buffer.Length, token);
-                    var read = await body.ReadAsync(buffer.AsMemory(0, allowed), token);
-                    if (read == 0)
-                    {
-                        break;
-                    }
+            await StreamBodyAsync(response, activity, token);
+        }
+    }
 
-                    _window.Consume(read);
-                    if (!_connection.TrySend(FrameCodec.ResponseBody(_head.RequestId, buffer.AsSpan(0, read))))
-                    {
-                        return;
-                    }
+    /// <summary>Relays the response body as the caller's window allows, then ends the stream; an upstream that breaks midway ends it with an error.</summary>
+    private async Task StreamBodyAsync(HttpResponseMessage response, Activity? activity, CancellationToken token)
+    {
+        var telemetry = _context.Telemetry;
+        var buffer = ArrayPool<byte>.Shared.Rent(ProtocolLimits.BodyChunkBytes);
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(token);
+            while (true)
+            {
+                var allowed = await _window.WaitAsync(buffer.Length, token);
+                var read = await body.ReadAsync(buffer.AsMemory(0, allowed), token);
+                if (read == 0)
+                {
+                    break;
                 }
 
-                End(null, null);
+                _window.Consume(read);
+                if (!_connection.TrySend(FrameCodec.ResponseBody(_head.RequestId, buffer.AsSpan(0, read))))
+                {
+                    return;
+                }
             }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // The caller went away (or the socket did): disposing the response closes the upstream connection.
-                LogCancelled(_logger, _head.RequestId);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
-            {
-                LogFailedMidway(_logger, _head.RequestId, ex.Message);
-                telemetry.UpstreamErrors.Add(1, new KeyValuePair<string, object?>("error.type", AgentErrorCodes.UpstreamError));
-                activity?.SetStatus(ActivityStatusCode.Error, AgentErrorCodes.UpstreamError);
-                End(AgentErrorCodes.UpstreamError, ex.Message);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+
+            End(null, null);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The caller went away (or the socket did): disposing the response closes the upstream connection.
+            LogCancelled(_logger, _head.RequestId);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            LogFailedMidway(_logger, _head.RequestId, ex.Message);
+            telemetry.UpstreamErrors.Add(1, new KeyValuePair<string, object?>("error.type", AgentErrorCodes.UpstreamError));
+            activity?.SetStatus(ActivityStatusCode.Error, AgentErrorCodes.UpstreamError);
+            End(AgentErrorCodes.UpstreamError, ex.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

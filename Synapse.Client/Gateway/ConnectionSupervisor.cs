@@ -143,33 +143,10 @@ internal sealed partial class ConnectionSupervisor
             {
                 welcomed++;
             }
-            switch (outcome.Kind)
+
+            if (!KeepTrying(connection, outcome, ref failures))
             {
-                case ConnectionOutcomeKind.Stopped:
-                    return;
-                case ConnectionOutcomeKind.Unauthorized:
-                    Fatal(AgentExitCodes.Unauthorized, $"{outcome.Detail}. Start the agent with --ws-auth-key set to the gateway's WebSocket key.");
-                    return;
-                case ConnectionOutcomeKind.Rejected when RejectMessage.IsRetryable(outcome.Rejection!.Code):
-                    // Our id is still held by connections of a previous run of this agent, say: they go within a
-                    // heartbeat timeout, so keep trying.
-                    LogRefusedForNow(_logger, connection.Url, outcome.Rejection.Code, outcome.Detail);
-                    failures = Math.Max(failures, 2);
-                    break;
-                case ConnectionOutcomeKind.Rejected:
-                    Rejection = outcome.Rejection;
-                    Fatal(outcome.Rejection!.Code == RejectMessage.VersionMismatch ? AgentExitCodes.VersionMismatch : AgentExitCodes.Usage, DescribeRejection(outcome.Rejection));
-                    return;
-                case ConnectionOutcomeKind.DuplicateSilo:
-                    failures = Math.Max(failures, 4);
-                    break;
-                case ConnectionOutcomeKind.Closed when outcome.Welcomed >= HealthyAfter:
-                    failures = 0;
-                    LogDisconnected(_logger, connection.Url, outcome.Detail);
-                    break;
-                default:
-                    LogConnectFailed(_logger, connection.Url, outcome.Detail);
-                    break;
+                return;
             }
 
             urlIndex++;
@@ -183,6 +160,41 @@ internal sealed partial class ConnectionSupervisor
                 return;
             }
         }
+    }
+
+    /// <summary>Acts on how a socket ended: logs it and sets the backoff; false when the slot stops (stopping, or a fatal refusal).</summary>
+    private bool KeepTrying(GatewayConnection connection, ConnectionOutcome outcome, ref int failures)
+    {
+        switch (outcome.Kind)
+        {
+            case ConnectionOutcomeKind.Stopped:
+                return false;
+            case ConnectionOutcomeKind.Unauthorized:
+                Fatal(AgentExitCodes.Unauthorized, $"{outcome.Detail}. Start the agent with --ws-auth-key set to the gateway's WebSocket key.");
+                return false;
+            case ConnectionOutcomeKind.Rejected when RejectMessage.IsRetryable(outcome.Rejection!.Code):
+                // Our id is still held by connections of a previous run of this agent, say: they go within a
+                // heartbeat timeout, so keep trying.
+                LogRefusedForNow(_logger, connection.Url, outcome.Rejection.Code, outcome.Detail);
+                failures = Math.Max(failures, 2);
+                break;
+            case ConnectionOutcomeKind.Rejected:
+                Rejection = outcome.Rejection;
+                Fatal(outcome.Rejection!.Code == RejectMessage.VersionMismatch ? AgentExitCodes.VersionMismatch : AgentExitCodes.Usage, DescribeRejection(outcome.Rejection));
+                return false;
+            case ConnectionOutcomeKind.DuplicateSilo:
+                failures = Math.Max(failures, 4);
+                break;
+            case ConnectionOutcomeKind.Closed when outcome.Welcomed >= HealthyAfter:
+                failures = 0;
+                LogDisconnected(_logger, connection.Url, outcome.Detail);
+                break;
+            default:
+                LogConnectFailed(_logger, connection.Url, outcome.Detail);
+                break;
+        }
+
+        return true;
     }
 
     private async Task RetireAsync(GatewayConnection connection, Task<ConnectionOutcome> run)

@@ -62,6 +62,40 @@ internal sealed partial class GatewayConnection
     public async Task<ConnectionOutcome> RunAsync()
     {
         using var socket = new ClientWebSocket();
+        if (await ConnectAsync(socket) is { } notConnected)
+        {
+            return notConnected;
+        }
+
+        using var connection = new FramedConnection(socket, _connectionOptions);
+        _connection = connection;
+        _executor = new RequestExecutor(connection, _context, () => Welcome?.InitialWindowBytes ?? 256 * 1024, _hardStop);
+        connection.TrySend(FrameCodec.Json(FrameType.Hello, BuildHello(), ProtocolJsonContext.Default.HelloMessage));
+
+        using var handshake = new CancellationTokenSource(HandshakeTimeout);
+        await using var onTimeout = handshake.Token.Register(() =>
+        {
+            if (Welcome is null)
+            {
+                connection.Abort(ConnectionClosedReason.HeartbeatTimeout, "no answer to the hello");
+            }
+        });
+
+        try
+        {
+            await connection.RunAsync(OnFrameAsync, _hardStop);
+        }
+        finally
+        {
+            _executor.CancelAll();
+        }
+
+        return Outcome(connection);
+    }
+
+    /// <summary>Dials out with the key in a header; null once connected, else why not.</summary>
+    private async Task<ConnectionOutcome?> ConnectAsync(ClientWebSocket socket)
+    {
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("User-Agent", $"synapse-client/{ProtocolVersion.Product}");
@@ -91,29 +125,12 @@ internal sealed partial class GatewayConnection
             return new ConnectionOutcome(ConnectionOutcomeKind.Failed, $"{Describe(ex)}{status}");
         }
 
-        using var connection = new FramedConnection(socket, _connectionOptions);
-        _connection = connection;
-        _executor = new RequestExecutor(connection, _context, () => Welcome?.InitialWindowBytes ?? 256 * 1024, _hardStop);
-        connection.TrySend(FrameCodec.Json(FrameType.Hello, BuildHello(), ProtocolJsonContext.Default.HelloMessage));
+        return null;
+    }
 
-        using var handshake = new CancellationTokenSource(HandshakeTimeout);
-        await using var onTimeout = handshake.Token.Register(() =>
-        {
-            if (Welcome is null)
-            {
-                connection.Abort(ConnectionClosedReason.HeartbeatTimeout, "no answer to the hello");
-            }
-        });
-
-        try
-        {
-            await connection.RunAsync(OnFrameAsync, _hardStop);
-        }
-        finally
-        {
-            _executor.CancelAll();
-        }
-
+    /// <summary>How the socket ended, once the gateway or this agent closed it.</summary>
+    private ConnectionOutcome Outcome(FramedConnection connection)
+    {
         if (_rejection is not null)
         {
             return new ConnectionOutcome(ConnectionOutcomeKind.Rejected, _rejection.Reason, Rejection: _rejection);
@@ -218,38 +235,11 @@ internal sealed partial class GatewayConnection
         switch (frame.Type)
         {
             case FrameType.Welcome:
-                try
-                {
-                    Welcome = FrameCodec.ReadJson(frame.Span, ProtocolJsonContext.Default.WelcomeMessage);
-                }
-                finally
-                {
-                    frame.Return();
-                }
-
-                _welcomedAt = Environment.TickCount64;
-                _connectionOptions.HeartbeatTimeout = TimeSpan.FromMilliseconds(Math.Max(1000, Welcome.HeartbeatTimeoutMs));
-                // Never beyond what a gateway can be configured to (64 MiB): a broken or hostile one would otherwise
-                // make this agent buffer a message of any size it cares to send.
-                _connectionOptions.MaxFrameBytes = Math.Clamp(Welcome.MaxFrameBytes, 64 * 1024, 64 * 1024 * 1024);
-                LogWelcomed(_logger, Url, Welcome.ServerVersion, Welcome.SiloId, Welcome.SiloCount);
-                Welcomed?.Invoke(this);
-
-                // Models may have changed between the hello and now.
-                SendModels(_context.Discovery.Current);
+                OnWelcome(frame);
                 break;
 
             case FrameType.Reject:
-                try
-                {
-                    _rejection = FrameCodec.ReadJson(frame.Span, ProtocolJsonContext.Default.RejectMessage);
-                }
-                finally
-                {
-                    frame.Return();
-                }
-
-                _connection!.Complete(WebSocketCloseStatus.NormalClosure, "rejected");
+                OnReject(frame);
                 break;
 
             case FrameType.RequestHead:
@@ -267,18 +257,7 @@ internal sealed partial class GatewayConnection
                 break;
 
             case FrameType.WindowUpdate:
-                int credits;
-                long id;
-                try
-                {
-                    credits = FrameCodec.ReadWindowUpdate(frame.Span, out id);
-                }
-                finally
-                {
-                    frame.Return();
-                }
-
-                executor.OnWindowUpdate(id, credits);
+                OnWindowUpdate(executor, frame);
                 break;
 
             case FrameType.GoAway:
@@ -295,6 +274,59 @@ internal sealed partial class GatewayConnection
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void OnWelcome(Frame frame)
+    {
+        try
+        {
+            Welcome = FrameCodec.ReadJson(frame.Span, ProtocolJsonContext.Default.WelcomeMessage);
+        }
+        finally
+        {
+            frame.Return();
+        }
+
+        _welcomedAt = Environment.TickCount64;
+        _connectionOptions.HeartbeatTimeout = TimeSpan.FromMilliseconds(Math.Max(1000, Welcome.HeartbeatTimeoutMs));
+        // Never beyond what a gateway can be configured to (64 MiB): a broken or hostile one would otherwise
+        // make this agent buffer a message of any size it cares to send.
+        _connectionOptions.MaxFrameBytes = Math.Clamp(Welcome.MaxFrameBytes, 64 * 1024, 64 * 1024 * 1024);
+        LogWelcomed(_logger, Url, Welcome.ServerVersion, Welcome.SiloId, Welcome.SiloCount);
+        Welcomed?.Invoke(this);
+
+        // Models may have changed between the hello and now.
+        SendModels(_context.Discovery.Current);
+    }
+
+    private void OnReject(Frame frame)
+    {
+        try
+        {
+            _rejection = FrameCodec.ReadJson(frame.Span, ProtocolJsonContext.Default.RejectMessage);
+        }
+        finally
+        {
+            frame.Return();
+        }
+
+        _connection!.Complete(WebSocketCloseStatus.NormalClosure, "rejected");
+    }
+
+    private static void OnWindowUpdate(RequestExecutor executor, Frame frame)
+    {
+        int credits;
+        long id;
+        try
+        {
+            credits = FrameCodec.ReadWindowUpdate(frame.Span, out id);
+        }
+        finally
+        {
+            frame.Return();
+        }
+
+        executor.OnWindowUpdate(id, credits);
     }
 
     private HelloMessage BuildHello() => new()

@@ -31,21 +31,7 @@ public static partial class GatewayHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.IncludeScopes = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
-        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
-
-        // Pulling agents log every failed read as an error while a peer silo leaves, then retry by themselves;
-        // the relay's own retries, stall watchdog and logs cover what matters to an operator.
-        builder.Logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", LogLevel.Critical);
-        builder.Logging.AddFilter("Orleans.Streams", LogLevel.Critical);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        ConfigureLogging(builder.Logging);
 
         // Each bound once and validated here, before anything is built from them: Kestrel, Orleans and the services
         // all see the same validated objects, and a bad value stops the start with every reason at once.
@@ -72,28 +58,7 @@ public static partial class GatewayHost
         var tracing = TelemetrySetup.IsTracingEnabled(builder.Configuration);
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, cluster, kubernetes, tracing));
 
-        var services = builder.Services;
-        services.AddSingleton<GatewayState>();
-        services.AddSingleton<Observability.RefusalLogLimiter>();
-        services.AddSingleton<ClusterView>();
-        services.AddSingleton<AgentSessionRegistry>();
-        services.AddSingleton<ILocalAgentConnections>(sp => sp.GetRequiredService<AgentSessionRegistry>());
-        services.AddSingleton<AgentSessionServices>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
-        services.AddSingleton<GrainReferences>();
-        services.AddSingleton<UpstreamConnector>();
-        services.AddSingleton<InstanceLeaser>();
-        services.AddSingleton<ForwardingAttempt>();
-        services.AddSingleton<RequestForwarder>();
-        services.AddHostedService<AgentKeyRevoker>();
-        services.AddSingleton<ModelCatalog>();
-        services.AddSingleton<ClientBinaries>();
-        services.AddSingleton<ClusterStatusProvider>();
-        services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
-        services.AddSingleton<ClusterHistoryProvider>();
-        services.AddTrafficHistory();
-        builder.AddGatewayTelemetry();
-        services.AddHostedService<DrainCoordinator>();
+        AddServices(builder);
 
         configure?.Invoke(builder);
 
@@ -135,6 +100,53 @@ public static partial class GatewayHost
                 return 1;
             }
         }
+    }
+
+    /// <summary>One line per entry; the frameworks' chatter only from warnings up.</summary>
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.IncludeScopes = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        logging.AddFilter("Orleans", LogLevel.Warning);
+        logging.AddFilter("Polly", LogLevel.Warning);
+
+        // Pulling agents log every failed read as an error while a peer silo leaves, then retry by themselves;
+        // the relay's own retries, stall watchdog and logs cover what matters to an operator.
+        logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", LogLevel.Critical);
+        logging.AddFilter("Orleans.Streams", LogLevel.Critical);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+    }
+
+    /// <summary>The gateway's services; registered after <c>UseOrleans</c>, so its hosted services start after the silo's.</summary>
+    private static void AddServices(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<GatewayState>();
+        services.AddSingleton<Observability.RefusalLogLimiter>();
+        services.AddSingleton<ClusterView>();
+        services.AddSingleton<AgentSessionRegistry>();
+        services.AddSingleton<ILocalAgentConnections>(sp => sp.GetRequiredService<AgentSessionRegistry>());
+        services.AddSingleton<AgentSessionServices>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
+        services.AddSingleton<GrainReferences>();
+        services.AddSingleton<UpstreamConnector>();
+        services.AddSingleton<InstanceLeaser>();
+        services.AddSingleton<ForwardingAttempt>();
+        services.AddSingleton<RequestForwarder>();
+        services.AddHostedService<AgentKeyRevoker>();
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<ClientBinaries>();
+        services.AddSingleton<ClusterStatusProvider>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterStatusProvider>());
+        services.AddSingleton<ClusterHistoryProvider>();
+        services.AddTrafficHistory();
+        builder.AddGatewayTelemetry();
+        services.AddHostedService<DrainCoordinator>();
     }
 
     private static string ListenUrl(GatewayOptions options)

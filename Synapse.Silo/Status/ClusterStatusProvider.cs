@@ -134,7 +134,15 @@ internal sealed partial class ClusterStatusProvider(
                     ? new EngineStatus(e.Engine, e.Running, e.Waiting, e.KvUsage, e.Capacity, e.IntervalMs, e.ReceivedAt)
                     : null))])).ToArray();
 
-        var agents = connections.GroupBy(c => (c.Group, c.AgentId)).Select(g => new AgentInfo(
+        var agents = Agents(connections);
+        var silos = Silos(members, answers.ToDictionary(a => a.silo, a => (a.agents.Length, a.answered)));
+        return new ClusterStatus(ProtocolVersion.Product, DateTimeOffset.UtcNow, cluster.LocalSilo.ToString(), silos, models, agents);
+    }
+
+    /// <summary>One entry per agent (per key group and id), with its sockets to every silo.</summary>
+    private static AgentInfo[] Agents(AgentConnectionStatus[] connections)
+    {
+        return connections.GroupBy(c => (c.Group, c.AgentId)).Select(g => new AgentInfo(
             g.Key.AgentId,
             g.First().Name,
             g.First().Hostname,
@@ -146,9 +154,12 @@ internal sealed partial class ClusterStatusProvider(
             g.Key.Group))
             .OrderBy(a => a.Name, StringComparer.Ordinal)
             .ToArray();
+    }
 
-        var counts = answers.ToDictionary(a => a.silo, a => (a.agents.Length, a.answered));
-        var silos = members
+    /// <summary>The silos worth showing, live ones first, with how many sockets each holds and whether it answered.</summary>
+    private SiloInfo[] Silos(IReadOnlyList<ClusterMember> members, Dictionary<SiloAddress, (int Length, bool answered)> counts)
+    {
+        return members
             .Where(m => m.Status is SiloStatus.Active or SiloStatus.Joining or SiloStatus.ShuttingDown or SiloStatus.Stopping or SiloStatus.Dead)
             .OrderBy(m => m.Status == SiloStatus.Dead)
             .ThenBy(m => m.SiloAddress.ToString(), StringComparer.Ordinal)
@@ -161,8 +172,6 @@ internal sealed partial class ClusterStatusProvider(
                 counts.TryGetValue(m.SiloAddress, out var c) ? c.Length : 0,
                 counts.TryGetValue(m.SiloAddress, out var a) && a.answered))
             .ToArray();
-
-        return new ClusterStatus(ProtocolVersion.Product, DateTimeOffset.UtcNow, cluster.LocalSilo.ToString(), silos, models, agents);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not gather the cluster status")]

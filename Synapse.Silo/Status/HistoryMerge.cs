@@ -31,37 +31,8 @@ internal static class HistoryMerge
             foreach (var answer in answers)
             {
                 var shift = answer.From - from;
-                for (var offset = 0; offset < answer.Requests.Length; offset++)
-                {
-                    var position = shift + offset;
-                    if (position < 0 || position >= length)
-                    {
-                        continue;
-                    }
-
-                    var at = (int)position;
-                    if (answer.Requests[offset] >= 0)
-                    {
-                        requests[at] = (requests[at] ?? 0) + answer.Requests[offset];
-                        errors[at] = (errors[at] ?? 0) + answer.Errors[offset];
-                        tokens[at] = (tokens[at] ?? 0) + answer.OutputTokens[offset];
-                    }
-
-                    if (answer.Queue[offset] >= 0)
-                    {
-                        queue[at] = Math.Max(queue[at] ?? 0, answer.Queue[offset]);
-                    }
-                }
-
-                foreach (var entry in answer.TimeToFirstToken)
-                {
-                    var (offset, bucket, count) = HistoryPacking.Unpack(entry);
-                    var position = shift + offset;
-                    if (position >= 0 && position < length && bucket < LatencyBuckets.Count)
-                    {
-                        histograms[((int)position * LatencyBuckets.Count) + bucket] += count;
-                    }
-                }
+                AddCounts(answer, shift, requests, errors, tokens, queue);
+                AddLatencies(answer, shift, length, histograms);
             }
 
             for (var at = 0; at < length; at++)
@@ -90,6 +61,47 @@ internal static class HistoryMerge
             queue,
             p50,
             p95);
+    }
+
+    /// <summary>Adds a silo's counts into the cluster's seconds; <paramref name="shift"/> places its first second, and a negative entry (no sample) adds nothing.</summary>
+    private static void AddCounts(SiloHistory answer, long shift, int?[] requests, int?[] errors, long?[] tokens, int?[] queue)
+    {
+        var length = requests.Length;
+        for (var offset = 0; offset < answer.Requests.Length; offset++)
+        {
+            var position = shift + offset;
+            if (position < 0 || position >= length)
+            {
+                continue;
+            }
+
+            var at = (int)position;
+            if (answer.Requests[offset] >= 0)
+            {
+                requests[at] = (requests[at] ?? 0) + answer.Requests[offset];
+                errors[at] = (errors[at] ?? 0) + answer.Errors[offset];
+                tokens[at] = (tokens[at] ?? 0) + answer.OutputTokens[offset];
+            }
+
+            if (answer.Queue[offset] >= 0)
+            {
+                queue[at] = Math.Max(queue[at] ?? 0, answer.Queue[offset]);
+            }
+        }
+    }
+
+    /// <summary>Adds a silo's time-to-first-token counts to the cluster's histogram of each second.</summary>
+    private static void AddLatencies(SiloHistory answer, long shift, int length, int[] histograms)
+    {
+        foreach (var entry in answer.TimeToFirstToken)
+        {
+            var (offset, bucket, count) = HistoryPacking.Unpack(entry);
+            var position = shift + offset;
+            if (position >= 0 && position < length && bucket < LatencyBuckets.Count)
+            {
+                histograms[((int)position * LatencyBuckets.Count) + bucket] += count;
+            }
+        }
     }
 
     /// <summary>Three significant digits or so: the buckets are not finer than that, and the page polls this every second.</summary>

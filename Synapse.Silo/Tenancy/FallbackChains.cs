@@ -26,9 +26,25 @@ public sealed class FallbackChains
         ArgumentNullException.ThrowIfNull(aliases);
         ArgumentNullException.ThrowIfNull(problems);
 
-        // Direct edges, by resolved model name.
+        var direct = DirectEdges(fallbacks, aliases, problems, out var writtenAs);
+        if (HasLoops(direct, writtenAs, problems))
+        {
+            return None;
+        }
+
+        var chains = Flatten(direct);
+        return chains.Count == 0 ? None : new FallbackChains(chains);
+    }
+
+    /// <summary>Direct edges, by resolved model name; <paramref name="writtenAs"/> maps each model to its name as written.</summary>
+    private static Dictionary<string, List<string>> DirectEdges(
+        IEnumerable<KeyValuePair<string, IReadOnlyList<string>>> fallbacks,
+        ModelAliases aliases,
+        ICollection<ModelMapProblem> problems,
+        out Dictionary<string, string> writtenAs)
+    {
         var direct = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var writtenAs = new Dictionary<string, string>(StringComparer.Ordinal);
+        writtenAs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, targets) in fallbacks)
         {
             if (string.IsNullOrWhiteSpace(name))
@@ -72,7 +88,12 @@ public sealed class FallbackChains
             direct[model] = list;
         }
 
-        // Depth-first search for cycles; each is reported once, at the first model written on it.
+        return direct;
+    }
+
+    /// <summary>Depth-first search for cycles; each is reported once, at the first model written on it.</summary>
+    private static bool HasLoops(Dictionary<string, List<string>> direct, Dictionary<string, string> writtenAs, ICollection<ModelMapProblem> problems)
+    {
         var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the current path; true: done
         var stack = new List<string>();
         var looping = new HashSet<string>(StringComparer.Ordinal);
@@ -110,32 +131,33 @@ public sealed class FallbackChains
             state[model] = true;
         }
 
-        if (looping.Count > 0)
-        {
-            return None;
-        }
+        return looping.Count > 0;
+    }
 
+    /// <summary>Each model's full chain: its own list, each entry followed by that entry's chain, each model once.</summary>
+    private static Dictionary<string, string[]> Flatten(Dictionary<string, List<string>> direct)
+    {
         var chains = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var model in direct.Keys)
         {
             var chain = new List<string>();
-            Flatten(model, model, chain);
+            Walk(model, model, chain);
             if (chain.Count > 0)
             {
                 chains[model] = [.. chain];
             }
         }
 
-        return chains.Count == 0 ? None : new FallbackChains(chains);
+        return chains;
 
-        void Flatten(string origin, string model, List<string> chain)
+        void Walk(string origin, string model, List<string> chain)
         {
             foreach (var next in direct.GetValueOrDefault(model) ?? [])
             {
                 if (next != origin && !chain.Contains(next))
                 {
                     chain.Add(next);
-                    Flatten(origin, next, chain);
+                    Walk(origin, next, chain);
                 }
             }
         }
