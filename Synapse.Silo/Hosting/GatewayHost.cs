@@ -37,10 +37,11 @@ public static partial class GatewayHost
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
-        // Pulling agents log every failed read as an error while a peer silo leaves, then retry by themselves;
-        // the relay's own retries, stall watchdog and logs cover what matters to an operator.
+        // Pulling agents (and broadcast-channel writers) log every failed read or publish as an error while a peer silo
+        // leaves, then are retried; the relay's own retries, stall watchdog and logs cover what matters to an operator.
         builder.Logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", LogLevel.Critical);
         builder.Logging.AddFilter("Orleans.Streams", LogLevel.Critical);
+        builder.Logging.AddFilter("Orleans.BroadcastChannel", LogLevel.Critical);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
 
