@@ -10,7 +10,7 @@ public sealed class RelayOptions
     /// pushes (nothing polls), memory streams poll their queues every <see cref="PollingPeriod"/>. Every silo of a
     /// cluster must use the same one. Measured side by side in bench/run.sh (see docs/relay.md).
     /// </summary>
-    public string Transport { get; set; } = RelayTransports.MemoryStreams;
+    public string Transport { get; set; } = RelayTransports.BroadcastChannel;
 
     /// <summary>
     /// Memory streams only: how often the pulling agents look for items. 5 ms measured ~10 ms first-item latency

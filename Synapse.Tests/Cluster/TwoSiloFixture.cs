@@ -1,9 +1,10 @@
+using Synapse.Grains.Relay;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Cluster;
 
 /// <summary>Two gateway silos in one cluster (development clustering), each with its own Kestrel port.</summary>
-public sealed class TwoSiloFixture : IAsyncLifetime
+public class TwoSiloFixture : IAsyncLifetime
 {
     private static readonly Dictionary<string, string?> Settings = new()
     {
@@ -18,10 +19,14 @@ public sealed class TwoSiloFixture : IAsyncLifetime
     /// <summary>Where agents attach.</summary>
     public TestGateway B { get; private set; } = null!;
 
+    /// <summary>The relay transport both silos run with (<c>Synapse:Relay:Transport</c>).</summary>
+    public virtual string Transport => new RelayOptions().Transport;
+
     public async Task InitializeAsync()
     {
-        A = await TestGateway.StartAsync(Settings);
-        B = await TestGateway.StartAsync(Settings, join: A);
+        var settings = new Dictionary<string, string?>(Settings) { ["Synapse:Relay:Transport"] = Transport };
+        A = await TestGateway.StartAsync(settings);
+        B = await TestGateway.StartAsync(settings, join: A);
         await Eventually.UntilAsync(
             () => A.ActiveSiloCount() == 2 && B.ActiveSiloCount() == 2,
             TimeSpan.FromSeconds(30),
@@ -35,8 +40,20 @@ public sealed class TwoSiloFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The same two silos with the memory-stream transport, the relay's other choice.</summary>
+public sealed class MemoryStreamsTwoSiloFixture : TwoSiloFixture
+{
+    public override string Transport => RelayTransports.MemoryStreams;
+}
+
 [CollectionDefinition(Name)]
 public sealed class TwoSiloCollection : ICollectionFixture<TwoSiloFixture>
 {
     public const string Name = "two silos";
+}
+
+[CollectionDefinition(Name)]
+public sealed class MemoryStreamsTwoSiloCollection : ICollectionFixture<MemoryStreamsTwoSiloFixture>
+{
+    public const string Name = "two silos, memory streams";
 }
