@@ -228,8 +228,9 @@ internal static partial class BenchSuite
 
         private async Task MeasureIdleAsync(string? transport, string cluster, IReadOnlyDictionary<string, ChildProcess> roles)
         {
-            // Start-up work (JIT, tiered recompilation, the first membership rounds) is over after a few seconds.
-            await Task.Delay(IdleSettle, cancellationToken);
+            // Start-up work (JIT, tiered recompilation, the first membership rounds) goes on for a while after the start;
+            // what is left after this is a silo's steady idle cost.
+            await Task.Delay(settings.IdleSettle, cancellationToken);
             var before = roles.ToDictionary(r => r.Key, r => r.Value.CpuTicks ?? 0);
             var clock = Stopwatch.StartNew();
             await Task.Delay(settings.IdleWindow, cancellationToken);
@@ -277,7 +278,6 @@ internal static partial class BenchSuite
 
         private static readonly TimeSpan SliceSettle = TimeSpan.FromMilliseconds(500);
         private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
-        private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(5);
         private int _primarySiloPort;
         private int _clusters;
         private int _sets;

@@ -33,6 +33,9 @@ internal sealed record SuiteSettings
     /// <summary>How long an idle silo's CPU is measured (utime + stime from /proc).</summary>
     public TimeSpan IdleWindow => Quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a fresh silo is left alone before its idle CPU is measured (start-up JIT settles).</summary>
+    public TimeSpan IdleSettle => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
+
     /// <summary>Phases to run (all when empty): one-silo, two-silos, idle, agents.</summary>
     public IReadOnlySet<string> Phases { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
