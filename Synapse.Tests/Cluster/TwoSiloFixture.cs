@@ -31,6 +31,23 @@ public class TwoSiloFixture : IAsyncLifetime
             () => A.ActiveSiloCount() == 2 && B.ActiveSiloCount() == 2,
             TimeSpan.FromSeconds(30),
             "both silos see each other");
+        await WarmUpRelayAsync();
+    }
+
+    /// <summary>
+    /// One answer from B to a caller on A before any test: the relay's first delivery activates A's inbox grain (and,
+    /// on memory streams, registers the stream with its pulling agent), which on a loaded machine can outlast the
+    /// 1 s accept timeout that applies while the new cluster settles. Tests then measure the warm path.
+    /// </summary>
+    private async Task WarmUpRelayAsync()
+    {
+        var model = GatewayFixture.UniqueModel("warm-up");
+        await using var upstream = await FakeUpstream.StartAsync("warm-up", model);
+        await using var agent = await TestAgent.StartServingAsync(B, upstream, model, o => o.Connections = 1);
+        await TestAgent.WaitForModelAsync(A, model, 1);
+        using var client = A.CreateClient();
+        using var response = await EndToEnd.FailoverTests.PostRawAsync(client, model, tokens: 1, delayMs: 0);
+        response.EnsureSuccessStatusCode();
     }
 
     public async Task DisposeAsync()
