@@ -1,17 +1,24 @@
 namespace Synapse.Grains.Relay;
 
-/// <summary>The Orleans stream provider carrying responses between silos (section <c>Synapse:Relay</c>).</summary>
+/// <summary>How responses cross between silos (section <c>Synapse:Relay</c>; see docs/relay.md).</summary>
 public sealed class RelayOptions
 {
     public const string SectionName = "Synapse:Relay";
 
     /// <summary>
-    /// How often the memory-stream pulling agents look for items. 5 ms measured ~10 ms first-item latency at
-    /// +15% idle CPU per silo; the Orleans default of 100 ms adds ~80 ms per response.
+    /// The Orleans facility carrying response envelopes, one of <see cref="RelayTransports"/>: the broadcast channel
+    /// pushes (nothing polls), memory streams poll their queues every <see cref="PollingPeriod"/>. Every silo of a
+    /// cluster must use the same one. Measured side by side in bench/run.sh (see docs/relay.md).
+    /// </summary>
+    public string Transport { get; set; } = RelayTransports.BroadcastChannel;
+
+    /// <summary>
+    /// Memory streams only: how often the pulling agents look for items. 5 ms measured ~10 ms first-item latency
+    /// at +15% idle CPU per silo; the Orleans default of 100 ms adds ~80 ms per response.
     /// </summary>
     public TimeSpan PollingPeriod { get; set; } = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>Memory stream queues in the cluster.</summary>
+    /// <summary>Memory streams only: queues in the cluster.</summary>
     public int Queues { get; set; } = 8;
 
     /// <summary>
@@ -52,11 +59,14 @@ public sealed class RelayOptions
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(8);
 
     /// <summary>
-    /// Longest wait of a stream pulling agent between retries of a failed queue read or delivery (Orleans' default
+    /// Memory streams only: longest wait of a stream pulling agent between retries of a failed queue read or delivery (Orleans' default
     /// is 10-20 s, which after a silo dies stalls every response routed through a queue it held).
     /// </summary>
     public TimeSpan PullRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a publish keeps being retried (a queue whose silo died comes back once membership says so).</summary>
+    /// <summary>
+    /// How long a publish keeps being retried: a memory-stream queue whose silo died comes back once membership says
+    /// so; a caller silo that stopped answering is either back soon or declared dead, which stops the publish at once.
+    /// </summary>
     public TimeSpan PublishRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -7,6 +7,11 @@ internal sealed class RelayOptionsValidator : IValidateOptions<RelayOptions>
     public ValidateOptionsResult Validate(string? name, RelayOptions options)
     {
         var failures = new List<string>();
+        if (RelayTransports.Find(options.Transport) is null)
+        {
+            failures.Add($"Synapse:Relay:Transport must be one of {string.Join(", ", RelayTransports.All)} (got '{options.Transport}').");
+        }
+
         if (options.PollingPeriod <= TimeSpan.Zero || options.Queues <= 0)
         {
             failures.Add("Synapse:Relay needs a positive polling period and queue count.");

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Orleans.Streams;
 
 namespace Synapse.Grains.Relay;
 
@@ -8,7 +7,7 @@ namespace Synapse.Grains.Relay;
 /// The responses this silo sends to one inbox of one caller silo. A single pump publishes them in envelopes: while
 /// one publish is in flight, every response with something new gets in line, and the next envelope carries all of
 /// them. Per response the order is kept (one pump, sequential publishes); a publish that fails is retried until the
-/// stream's queue is back, and given up only after the retry window.
+/// transport takes it, and given up only after the retry window or when the caller's silo is declared dead.
 /// </summary>
 internal sealed partial class RelayOutbox : IDisposable
 {
@@ -19,15 +18,15 @@ internal sealed partial class RelayOutbox : IDisposable
     private static readonly Protocol.Backoff PublishBackoff = new(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250));
 
     private readonly RelayPublisher _owner;
-    private readonly IAsyncStream<RelayEnvelope> _stream;
+    private readonly IRelayInboxWriter _inbox;
     private readonly Channel<StreamRelaySink> _ready = Channel.CreateUnbounded<StreamRelaySink>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     private readonly CancellationTokenSource _stopped = new();
 
-    public RelayOutbox(RelayPublisher owner, IAsyncStream<RelayEnvelope> stream, SiloAddress replyTo)
+    public RelayOutbox(RelayPublisher owner, IRelayInboxWriter inbox, SiloAddress replyTo)
     {
         _owner = owner;
-        _stream = stream;
+        _inbox = inbox;
         ReplyTo = replyTo;
         _ = Task.Run(PumpAsync);
     }
@@ -134,10 +133,16 @@ internal sealed partial class RelayOutbox : IDisposable
         {
             try
             {
-                await _stream.OnNextAsync(envelope);
+                await _inbox.PublishAsync(envelope, _stopped.Token);
                 return true;
             }
-            catch (Exception ex) when (Environment.TickCount64 < deadline && !_stopped.IsCancellationRequested)
+            catch (Exception ex) when (_stopped.IsCancellationRequested)
+            {
+                // The caller's silo was declared dead (or this silo is stopping): nobody will read these.
+                LogPublishStopped(_owner.Logger, ex, envelope.Batches.Length, ReplyTo);
+                return false;
+            }
+            catch (Exception ex) when (Environment.TickCount64 < deadline)
             {
                 LogPublishRetry(_owner.Logger, ex, ReplyTo, attempt + 1);
                 await PublishBackoff.WaitAsync(attempt, _stopped.Token);
@@ -152,6 +157,9 @@ internal sealed partial class RelayOutbox : IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Publishing responses to silo {Silo} failed (attempt {Attempt}); retrying")]
     private static partial void LogPublishRetry(ILogger logger, Exception exception, SiloAddress silo, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stopped publishing {Count} responses to silo {Silo}")]
+    private static partial void LogPublishStopped(ILogger logger, Exception exception, int count, SiloAddress silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish {Count} responses to silo {Silo}; cancelling them")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, int count, SiloAddress silo);

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 using Synapse.Grains.Agents;
 
 namespace Synapse.Grains.Relay;
@@ -11,12 +10,12 @@ namespace Synapse.Grains.Relay;
 /// inbox; keeps idle responses audible with keepalives; and cancels them when a caller's silo dies (nobody would
 /// read the answer, and the agent would keep the upstream busy).
 /// </summary>
-public sealed partial class RelayPublisher(IClusterClient client, IOptions<RelayOptions> options, ILogger<RelayPublisher> logger) : IDisposable
+public sealed partial class RelayPublisher(IRelayTransport transport, IOptions<RelayOptions> options, ILogger<RelayPublisher> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<long, StreamRelaySink> _sinks = new();
     private readonly ConcurrentDictionary<(SiloAddress Silo, int Shard), RelayOutbox> _outboxes = new();
     private readonly CancellationTokenSource _stopping = new();
-    private IStreamProvider? _provider;
+    private readonly IdleSignal _responses = new();
     private int _keepAliveStarted;
 
     /// <summary>Responses in flight to other silos.</summary>
@@ -34,13 +33,10 @@ public sealed partial class RelayPublisher(IClusterClient client, IOptions<Relay
         }
 
         var shard = RelayStreams.ShardOf(requestId);
-        var outbox = _outboxes.GetOrAdd((replyTo, shard), key =>
-        {
-            _provider ??= client.GetStreamProvider(RelayStreams.ProviderName);
-            return new RelayOutbox(this, _provider.GetStream<RelayEnvelope>(RelayStreams.Inbox(key.Silo, key.Shard)), key.Silo);
-        });
+        var outbox = _outboxes.GetOrAdd((replyTo, shard), key => new RelayOutbox(this, transport.Open(key.Silo, key.Shard), key.Silo));
         var sink = new StreamRelaySink(outbox, requestId, replyTo, connection);
         _sinks[requestId] = sink;
+        _responses.Set();
         return sink;
     }
 
@@ -94,15 +90,16 @@ public sealed partial class RelayPublisher(IClusterClient client, IOptions<Relay
         _stopping.Dispose();
     }
 
-    /// <summary>One timer for the whole silo, not one per response.</summary>
+    /// <summary>One timer for the whole silo, not one per response; asleep while no response crosses to another silo.</summary>
     private async Task KeepAliveLoopAsync()
     {
         var interval = Options.KeepAliveInterval;
-        using var timer = new PeriodicTimer(interval / 2);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            while (true)
             {
+                await _responses.WaitUntilAsync(() => !_sinks.IsEmpty, _stopping.Token);
+                await Task.Delay(interval / 2, _stopping.Token);
                 var idleSince = Environment.TickCount64 - (long)interval.TotalMilliseconds;
                 foreach (var sink in _sinks.Values)
                 {

@@ -10,9 +10,10 @@ namespace Synapse.Grains.Relay;
 public static class RelaySiloBuilderExtensions
 {
     /// <summary>
-    /// The cross-silo response relay, both sides: the stream provider and its pulling agents, the publisher on the
-    /// socket's silo, the table of waiting callers with its stall watchdog and membership watcher on the caller's
-    /// silo. Options come from <c>Synapse:Relay</c>, bound and validated here once; an invalid value stops the start.
+    /// The cross-silo response relay, both sides: the transport (<see cref="RelayOptions.Transport"/>), the publisher
+    /// on the socket's silo, the table of waiting callers with its stall watchdog and membership watcher on the
+    /// caller's silo. Options come from <c>Synapse:Relay</c>, bound and validated here once; an invalid value stops
+    /// the start.
     /// </summary>
     public static ISiloBuilder AddSynapseRelay(this ISiloBuilder builder)
     {
@@ -24,6 +25,7 @@ public static class RelaySiloBuilderExtensions
             throw new OptionsValidationException(RelayOptions.SectionName, typeof(RelayOptions), invalid.Failures);
         }
 
+        relay.Transport = RelayTransports.Find(relay.Transport)!;
         var services = builder.Services;
         services.AddSingleton(Options.Create(relay));
         services.AddSingleton<RelayPublisher>();
@@ -31,7 +33,29 @@ public static class RelaySiloBuilderExtensions
         services.AddSingleton<IRelayInbox>(sp => sp.GetRequiredService<RemoteResponseTable>());
         services.AddHostedService<RelayStallWatchdog>();
         services.AddHostedService<RelayMembershipWatcher>();
+        if (relay.Transport == RelayTransports.BroadcastChannel)
+        {
+            builder.AddBroadcastChannelRelay();
+        }
+        else
+        {
+            builder.AddMemoryStreamRelay(relay);
+        }
 
+        return builder;
+    }
+
+    private static void AddBroadcastChannelRelay(this ISiloBuilder builder)
+    {
+        builder.Services.AddSingleton<IRelayTransport, BroadcastChannelRelayTransport>();
+
+        // Publishes are awaited: in order, and a caller silo that cannot take one is noticed by the outbox.
+        builder.AddBroadcastChannel(RelayStreams.ProviderName, options => options.FireAndForgetDelivery = false);
+    }
+
+    private static void AddMemoryStreamRelay(this ISiloBuilder builder, RelayOptions relay)
+    {
+        builder.Services.AddSingleton<IRelayTransport, MemoryStreamRelayTransport>();
         builder.AddMemoryStreams(RelayStreams.ProviderName, streams =>
         {
             // Implicit subscriptions only: no pub-sub grain on the path and no subscription state a silo could lose.
@@ -45,6 +69,5 @@ public static class RelaySiloBuilderExtensions
             streams.ConfigureBackoffProvider((_, _) => (IQueueReaderBackoffProvider)new RelayBackoff(relay.PullRetryMaxDelay));
             streams.ConfigureBackoffProvider((_, _) => (IMessageDeliveryBackoffProvider)new RelayBackoff(relay.PullRetryMaxDelay));
         });
-        return builder;
     }
 }

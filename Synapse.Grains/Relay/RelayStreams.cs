@@ -3,9 +3,10 @@ using Orleans.Runtime;
 namespace Synapse.Grains.Relay;
 
 /// <summary>
-/// Every silo has a few inbox streams, consumed by its <see cref="InboxGrain"/>s through implicit subscriptions;
-/// the socket's silo publishes a request's response to the caller silo's inbox. Nothing is subscribed per request,
-/// and no subscription is stored anywhere: the stream id alone says which grain, on which silo, consumes it.
+/// Every silo has a few inboxes (streams or channels, by transport), consumed by its <see cref="InboxGrain"/>s through
+/// implicit subscriptions; the socket's silo publishes a request's response to the caller silo's inbox. Nothing is
+/// subscribed per request, and no subscription is stored anywhere: the inbox id alone says which grain, on which silo,
+/// consumes it.
 /// </summary>
 public static class RelayStreams
 {

@@ -15,12 +15,20 @@ public sealed partial class RemoteResponseTable(IOptions<RelayOptions> options, 
 {
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
     private readonly long[] _suspectUntil = new long[RelayStreams.InboxShards];
+    private readonly IdleSignal _waiting = new();
     private long _settlingUntil;
 
     public int Count => _entries.Count;
 
-    public void Register(IResponseReceiver receiver, SiloAddress source) =>
+    public void Register(IResponseReceiver receiver, SiloAddress source)
+    {
         _entries[receiver.RequestId] = new Entry(receiver, source);
+        _waiting.Set();
+    }
+
+    /// <summary>Returns once a response from another silo is awaited (at once if one is).</summary>
+    internal ValueTask WaitForEntriesAsync(CancellationToken cancellationToken) =>
+        _waiting.WaitUntilAsync(() => !_entries.IsEmpty, cancellationToken);
 
     /// <summary>
     /// A new request id whose inbox shard has not failed lately. After a silo dies, a few inbox streams may stall

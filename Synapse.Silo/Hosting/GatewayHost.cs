@@ -114,10 +114,11 @@ public static partial class GatewayHost
         logging.AddFilter("Orleans", LogLevel.Warning);
         logging.AddFilter("Polly", LogLevel.Warning);
 
-        // Pulling agents log every failed read as an error while a peer silo leaves, then retry by themselves;
-        // the relay's own retries, stall watchdog and logs cover what matters to an operator.
+        // Pulling agents (and broadcast-channel writers) log every failed read or publish as an error while a peer silo
+        // leaves, then are retried; the relay's own retries, stall watchdog and logs cover what matters to an operator.
         logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", LogLevel.Critical);
         logging.AddFilter("Orleans.Streams", LogLevel.Critical);
+        logging.AddFilter("Orleans.BroadcastChannel", LogLevel.Critical);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
     }

@@ -2,21 +2,42 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Synapse.Grains.Relay;
 using Synapse.Protocol.Transport;
+using Synapse.Tests.EndToEnd;
 using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Cluster;
 
-/// <summary>Callers on silo A, the agent's socket on silo B: every answer crosses silos through Orleans streams.</summary>
+/// <summary>The cross-silo tests over the default relay transport.</summary>
 [Collection(TwoSiloCollection.Name)]
 [Trait("Category", "EndToEnd")]
-public sealed class CrossSiloTests(TwoSiloFixture cluster)
+public sealed class CrossSiloDefaultTransportTests(TwoSiloFixture cluster) : CrossSiloTests(cluster);
+
+/// <summary>The cross-silo tests over memory streams, the relay's other transport.</summary>
+[Collection(MemoryStreamsTwoSiloCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed class CrossSiloMemoryStreamsTests(MemoryStreamsTwoSiloFixture cluster) : CrossSiloTests(cluster);
+
+/// <summary>
+/// Callers on silo A, the agent's socket on silo B: every answer crosses silos through the relay, on the transport
+/// the fixture names (each transport has a class of its own above).
+/// </summary>
+public abstract class CrossSiloTests(TwoSiloFixture cluster)
 {
     /// <summary>How long a loaded CI machine may take to end a stream whose agent died (the product aims at well under a second).</summary>
     private static readonly TimeSpan StreamEndBound = TimeSpan.FromSeconds(3);
 
     /// <summary>Well under the 20 s an abandoned stream would run if nothing cancelled it.</summary>
     private static readonly TimeSpan NextCallerBound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public void Relay_OnBothSilos_UsesTheConfiguredTransport()
+    {
+        Assert.Equal(cluster.Transport, cluster.A.Services.GetRequiredService<IRelayTransport>().Name);
+        Assert.Equal(cluster.Transport, cluster.B.Services.GetRequiredService<IRelayTransport>().Name);
+    }
 
     [Fact]
     public async Task NonStreaming_CallerOnOtherSilo_GetsTheCompleteAnswer()

@@ -3,12 +3,13 @@ using Synapse.Bench.Load.Load;
 using Synapse.Bench.Load.Suite;
 
 // Two commands:
-//   suite  [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases a,b]   the whole benchmark (bench/run.sh runs this)
+//   suite  [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases a,b] [--relay-transports x,y]
+//          the whole benchmark (bench/run.sh runs this)
 //   load   --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M]
 //          one measurement against any OpenAI-compatible server
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,two-silos,agents]");
+    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,two-silos,idle,agents] [--relay-transports BroadcastChannel,MemoryStreams]");
     Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M]");
     return args.Length == 0 ? 2 : 0;
 }
@@ -80,6 +81,9 @@ switch (args[0])
             Phases = options.TryGetValue("--phases", out var phases)
                 ? phases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal)
                 : new HashSet<string>(StringComparer.Ordinal),
+            RelayTransports = options.TryGetValue("--relay-transports", out var transports)
+                ? transports.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : [],
         };
         return await BenchSuite.RunAsync(settings, stop.Token);
     }

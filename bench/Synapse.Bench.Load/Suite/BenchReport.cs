@@ -10,6 +10,9 @@ internal sealed record ManyAgentsResult(int Agents, double RegistrationSeconds, 
     public double KbPerAgent => (SiloRssAfterKb - SiloRssBeforeKb) / (double)Agents;
 }
 
+/// <summary>One process's CPU while its silos carried no traffic, one agent connected.</summary>
+internal sealed record IdleCpuResult(string Transport, string Cluster, string Role, double PercentOfCore, double Seconds);
+
 /// <summary>A target from the issue, and where this run stands against it.</summary>
 internal sealed record TargetResult(string Name, string Goal, string Measured, bool? Met);
 
@@ -26,12 +29,22 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
 
     public ManyAgentsResult? ManyAgents { get; set; }
 
+    public List<IdleCpuResult> IdleCpu { get; } = [];
+
     public string? Failure { get; set; }
 
     public double TotalSeconds { get; set; }
 
     public Measurement? Find(string workloadId, string path) =>
         Measurements.FirstOrDefault(m => m.Workload.Id == workloadId && m.Path == path);
+
+    /// <summary>Every measurement of a path with one relay transport (several when it ran more than once).</summary>
+    public Measurement[] FindAll(string workloadId, string path, string? transport) =>
+        [.. Measurements.Where(m => m.Workload.Id == workloadId && m.Path == path && m.Transport == transport)];
+
+    /// <summary>The relay transports the two-silo and idle phases ran with, in the order they first ran.</summary>
+    public string[] Transports =>
+        [.. Measurements.Select(m => m.Transport).Concat(IdleCpu.Select(i => i.Transport)).OfType<string>().Distinct()];
 
     public static double? RatioToDirect(Measurement m) =>
         (m.Path == "direct" ? m : m.Baseline) is { Result.RequestsPerSecond: > 0 } direct ? m.Result.RequestsPerSecond / direct.Result.RequestsPerSecond : null;
@@ -49,7 +62,7 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
         text.AppendLine("gw/agent us/req = CPU microseconds per request in the silo(s) / the agent; other% = busy CPU outside the benchmark's processes, % of one core");
         text.AppendLine();
         string[] header = ["workload", "path", "req/s", "ratio", "p50 ms", "p99 ms", "+p50 ms", "ttft p50", "ttft p99", "gap ms", "errors", "gw us/req", "agent us/req", "other%"];
-        int[] widths = [-40, -10, 9, 6, 8, 8, 8, 9, 9, 7, 6, 9, 12, 6];
+        int[] widths = [-40, -30, 9, 6, 8, 8, 8, 9, 9, 7, 6, 9, 12, 6];
         if (Measurements.Count > 0)
         {
             text.AppendLine(Row(header, widths));
@@ -63,7 +76,7 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 var r = m.Result;
                 text.AppendLine(Row(
                 [
-                    m.Workload.Label, m.Path, F(r.RequestsPerSecond, "0.0"), F(RatioToDirect(m), "0.00"), F(r.LatencyP50Ms, "0.000"), F(r.LatencyP99Ms, "0.00"),
+                    m.Workload.Label, m.Transport is { } transport ? $"{m.Path} [{transport}]" : m.Path, F(r.RequestsPerSecond, "0.0"), F(RatioToDirect(m), "0.00"), F(r.LatencyP50Ms, "0.000"), F(r.LatencyP99Ms, "0.00"),
                     F(AddedP50(m), "+0.000;-0.000"), F(r.TtftP50Ms, "0.000"), F(r.TtftP99Ms, "0.00"), F(r.GapMeanMs, "0.000"), Invariant($"{r.Errors}"),
                     // On direct rows the silo and agent sit idle; their CPU then is background, kept in the JSON only.
                     m.Path == "direct" ? "-" : F(m.GatewayMicrosPerRequest, "0"), m.Path == "direct" ? "-" : F(m.AgentMicrosPerRequest, "0"),
@@ -91,6 +104,16 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
             text.AppendLine();
             text.AppendLine(Invariant($"{many.Agents} agents on one silo: all registered (client_count {many.ClientCountAtEnd}) {many.RegistrationSeconds:0.00} s after the agents process started"));
             text.AppendLine(Invariant($"  silo RSS {BenchSuite.Kb(many.SiloRssBeforeKb)} -> {BenchSuite.Kb(many.SiloRssAfterKb)}: {many.KbPerAgent:0.0} KiB per agent; silo CPU with all of them idle {many.SiloIdleCpuPercent:0.0}% of a core"));
+        }
+
+        if (IdleCpu.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Idle CPU, one agent connected, no traffic (utime + stime from /proc, % of one core):");
+            foreach (var run in IdleCpu.GroupBy(i => (i.Transport, i.Cluster)))
+            {
+                text.AppendLine(Invariant($"  relay {run.Key.Transport}, {run.Key.Cluster}: ") + string.Join(", ", run.Select(i => Invariant($"{i.Role} {i.PercentOfCore:0.0}%"))));
+            }
         }
 
         if (Idle.Count > 0)
@@ -139,12 +162,10 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
         Added("one silo, non-streaming chat, 1 caller", "chat-x1", 0.5);
         Added("one silo, 32-token stream, 1 caller", "stream32-x1", 1.0);
 
-        var crossId = $"stream32-5ms-x{settings.CrossSiloStreams}";
-        var cross = Find(crossId, "cross-silo");
-        var same = Find(crossId, "same-silo");
-        var gap = cross?.Result.TtftP50Ms - same?.Result.TtftP50Ms;
-        targets.Add(new TargetResult(Invariant($"cross-silo ttft p50 vs same-silo, {settings.CrossSiloStreams} streams"), "<= +10 ms",
-            gap is { } g ? Invariant($"{g:+0.0;-0.0} ms ({cross!.Result.TtftP50Ms:0.0} vs {same!.Result.TtftP50Ms:0.0})") : "not measured", gap is { } d ? d <= 10 : null));
+        foreach (var transport in Transports.DefaultIfEmpty("default"))
+        {
+            RelayTargets(targets, transport);
+        }
 
         var capacityId = $"stream32-50ms-x{settings.CapacityStreams}";
         var silo = Find(capacityId, "one-silo");
@@ -183,6 +204,33 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
         return targets;
     }
 
+    /// <summary>Issue 16's rows about the relay, for one transport; several runs of it are averaged.</summary>
+    private void RelayTargets(List<TargetResult> targets, string transport)
+    {
+        static double? Mean(IEnumerable<double?> values) => values.OfType<double>().ToArray() is { Length: > 0 } v ? v.Average() : null;
+        double? Pair(string workload, Func<Measurement, Measurement, double?> of) =>
+            Mean(FindAll(workload, "cross-silo", transport).Zip(FindAll(workload, "same-silo", transport), of));
+
+        var chat = Pair("chat-x32", (c, s) => s.Result.RequestsPerSecond > 0 ? c.Result.RequestsPerSecond / s.Result.RequestsPerSecond : null);
+        targets.Add(new TargetResult(Invariant($"cross-silo chat, 32 callers [{transport}]"), ">= 80% of same-silo",
+            chat is { } c ? Invariant($"{c:0%} of same-silo") : "not measured", chat is { } x ? x >= 0.80 : null));
+
+        var added = Mean(FindAll("stream32-x1", "cross-silo", transport).Select(AddedP50));
+        var overSame = Pair("stream32-x1", (c, s) => c.Result.LatencyP50Ms - s.Result.LatencyP50Ms);
+        targets.Add(new TargetResult(Invariant($"cross-silo 32-token stream, 1 caller [{transport}]"), "<= +1.5 ms added p50",
+            added is { } a ? Invariant($"{a:+0.000;-0.000} ms ({overSame:+0.000;-0.000} over same-silo)") : "not measured", added is { } y ? y <= 1.5 : null));
+
+        var crossId = $"stream32-5ms-x{settings.CrossSiloStreams}";
+        var ttft = Pair(crossId, (c, s) => c.Result.TtftP50Ms - s.Result.TtftP50Ms);
+        targets.Add(new TargetResult(Invariant($"cross-silo ttft p50 over same-silo, {settings.CrossSiloStreams} streams [{transport}]"), "<= +2 ms",
+            ttft is { } t ? Invariant($"{t:+0.0;-0.0} ms") : "not measured", ttft is { } z ? z <= 2 : null));
+
+        var idle = IdleCpu.Where(i => i.Transport == transport && i.Role.StartsWith("silo", StringComparison.Ordinal)).ToArray();
+        targets.Add(new TargetResult(Invariant($"idle silo CPU, one agent [{transport}]"), "<= 2% of a core",
+            idle.Length > 0 ? string.Join(", ", idle.GroupBy(i => i.Cluster).Select(g => Invariant($"{g.Key} max {g.Max(i => i.PercentOfCore):0.0}%"))) : "not measured",
+            idle.Length > 0 ? idle.Max(i => i.PercentOfCore) <= 2 : null));
+    }
+
     public JsonObject ToJson()
     {
         var measurements = new JsonArray();
@@ -194,6 +242,7 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 ["workload"] = m.Workload.Id,
                 ["label"] = m.Workload.Label,
                 ["path"] = m.Path,
+                ["relay_transport"] = m.Transport,
                 ["stream"] = m.Workload.Stream,
                 ["tokens"] = m.Workload.Tokens,
                 ["delay_ms_per_token"] = m.Workload.DelayMs,
@@ -261,6 +310,14 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 ["agents_process_rss_kb"] = many.AgentsProcessRssKb,
                 ["client_count_at_end"] = many.ClientCountAtEnd,
             },
+            ["idle_cpu"] = new JsonArray([.. IdleCpu.Select(i => (JsonNode)new JsonObject
+            {
+                ["relay_transport"] = i.Transport,
+                ["cluster"] = i.Cluster,
+                ["process"] = i.Role,
+                ["percent_of_core"] = Round(i.PercentOfCore, 2),
+                ["seconds"] = Round(i.Seconds, 1),
+            })]),
             ["idle_rss_kb"] = new JsonObject(Idle.Select(i => KeyValuePair.Create(i.Key, (JsonNode?)i.Value))),
             ["agent_idle_is_native_aot"] = AgentIdleIsAot,
             ["targets"] = new JsonArray([.. Targets().Select(t => (JsonNode)new JsonObject

@@ -7,8 +7,8 @@ namespace Synapse.Bench.Load.Suite;
 
 /// <summary>
 /// The whole benchmark, in phases that each start only the processes they need: one silo (measured in alternation
-/// with the direct path); a two-silo cluster (direct, cross-silo and same-silo in alternation); a silo with a
-/// thousand agents. Every process it starts is killed when it ends.
+/// with the direct path); a two-silo cluster (direct, cross-silo and same-silo in alternation), once per relay
+/// transport asked for; idle silos' CPU; a silo with a thousand agents. Every process it starts is killed when it ends.
 /// </summary>
 internal static partial class BenchSuite
 {
@@ -118,7 +118,18 @@ internal static partial class BenchSuite
 
             if (settings.Runs("two-silos"))
             {
-                await TwoSilosAsync();
+                foreach (var transport in settings.TransportRuns)
+                {
+                    await TwoSilosAsync(transport);
+                }
+            }
+
+            if (settings.Runs("idle"))
+            {
+                foreach (var transport in settings.TransportRuns)
+                {
+                    await IdleAsync(transport);
+                }
             }
 
             if (settings.Runs("agents"))
@@ -130,7 +141,7 @@ internal static partial class BenchSuite
         private async Task OneSiloAsync()
         {
             Phase("one silo, one agent");
-            var (silo, url) = await StartSiloAsync("one-silo", "bench-one", primarySiloPort: null);
+            var (silo, url) = await StartSiloAsync("one-silo", "bench-one", primarySiloPort: null, transport: null);
             var agent = StartAgent("one-silo-agent", settings.AgentDll, url, "bench-agent");
             await WaitForModelAsync(url, silo, agent);
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
@@ -141,11 +152,11 @@ internal static partial class BenchSuite
             var roles = Roles(("gateway", silo), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic)
             {
-                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("one-silo", url)], roles, settings.Slices);
+                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("one-silo", url)], roles, settings.Slices, transport: null);
             }
 
             // Streams lasting 1.6 s do not cut into short slices: one window each, back to back.
-            await MeasureAlternatingAsync(Capacity, [("direct", UpstreamUrl), ("one-silo", url)], roles, slices: 1);
+            await MeasureAlternatingAsync(Capacity, [("direct", UpstreamUrl), ("one-silo", url)], roles, slices: 1, transport: null);
             await ProcessSet.StopAsync(agent);
             await AgentIdleAsync(url, silo);
             await ProcessSet.StopAsync(silo);
@@ -167,11 +178,12 @@ internal static partial class BenchSuite
             await ProcessSet.StopAsync(agent);
         }
 
-        private async Task TwoSilosAsync()
+        private async Task TwoSilosAsync(string? transport)
         {
-            Phase("two silos: callers on silo A, the agent's only socket on silo B (cross-silo), callers on B (same-silo)");
-            var (siloA, urlA) = await StartSiloAsync("silo-a", "bench-two", primarySiloPort: null);
-            var (siloB, urlB) = await StartSiloAsync("silo-b", "bench-two", primarySiloPort: _primarySiloPort);
+            Phase($"two silos: callers on silo A, the agent's only socket on silo B (cross-silo), callers on B (same-silo); relay {TransportName(transport)}");
+            var cluster = $"bench-two-{_clusters++}";
+            var (siloA, urlA) = await StartSiloAsync("silo-a", cluster, primarySiloPort: null, transport);
+            var (siloB, urlB) = await StartSiloAsync("silo-b", cluster, primarySiloPort: _primarySiloPort, transport);
             var agent = StartAgent("silo-b-agent", settings.AgentDll, urlB, "bench-agent");
             await WaitForModelAsync(urlB, siloB, agent);
             await WaitForModelAsync(urlA, siloA, agent);
@@ -180,7 +192,7 @@ internal static partial class BenchSuite
             var roles = Roles(("silo-a", siloA), ("silo-b", siloB), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic.Append(CrossSilo))
             {
-                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("cross-silo", urlA), ("same-silo", urlB)], roles, settings.Slices);
+                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("cross-silo", urlA), ("same-silo", urlB)], roles, settings.Slices, TransportName(transport));
             }
 
             await ProcessSet.StopAsync(agent);
@@ -188,11 +200,54 @@ internal static partial class BenchSuite
             await ProcessSet.StopAsync(siloA);
         }
 
+        /// <summary>
+        /// CPU of silos that carry no traffic, with one agent connected: one silo, then a two-silo cluster with the
+        /// agent's socket on B. Whatever an idle silo does on timers (its own, Orleans', the relay's) shows here.
+        /// </summary>
+        private async Task IdleAsync(string? transport)
+        {
+            Phase($"idle silos, one agent connected, no traffic ({settings.IdleWindow.TotalSeconds:0} s each); relay {TransportName(transport)}");
+            var (silo, url) = await StartSiloAsync("idle-silo", $"bench-idle-{_clusters++}", primarySiloPort: null, transport);
+            var agent = StartAgent("idle-silo-agent", settings.AgentDll, url, "bench-agent");
+            await WaitForModelAsync(url, silo, agent);
+            await MeasureIdleAsync(transport, "one silo", Roles(("silo", silo), ("agent", agent)));
+            await ProcessSet.StopAsync(agent);
+            await ProcessSet.StopAsync(silo);
+
+            var cluster = $"bench-idle-{_clusters++}";
+            var (siloA, urlA) = await StartSiloAsync("idle-silo-a", cluster, primarySiloPort: null, transport);
+            var (siloB, urlB) = await StartSiloAsync("idle-silo-b", cluster, primarySiloPort: _primarySiloPort, transport);
+            agent = StartAgent("idle-silo-b-agent", settings.AgentDll, urlB, "bench-agent");
+            await WaitForModelAsync(urlB, siloB, agent);
+            await WaitForModelAsync(urlA, siloA, agent);
+            await MeasureIdleAsync(transport, "two silos", Roles(("silo-a", siloA), ("silo-b", siloB), ("agent", agent)));
+            await ProcessSet.StopAsync(agent);
+            await ProcessSet.StopAsync(siloB);
+            await ProcessSet.StopAsync(siloA);
+        }
+
+        private async Task MeasureIdleAsync(string? transport, string cluster, IReadOnlyDictionary<string, ChildProcess> roles)
+        {
+            // Start-up work (JIT, tiered recompilation, the first membership rounds) goes on for a while after the start;
+            // what is left after this is a silo's steady idle cost.
+            await Task.Delay(settings.IdleSettle, cancellationToken);
+            var before = roles.ToDictionary(r => r.Key, r => r.Value.CpuTicks ?? 0);
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(settings.IdleWindow, cancellationToken);
+            CheckAlive(roles);
+            var seconds = clock.Elapsed.TotalSeconds;
+            foreach (var (role, process) in roles)
+            {
+                var percent = ((process.CpuTicks ?? before[role]) - before[role]) / (double)ProcFs.ClockTicks / seconds * 100;
+                report.IdleCpu.Add(new IdleCpuResult(TransportName(transport), cluster, role, percent, seconds));
+                Console.WriteLine($"  {cluster}, {role,-7} {percent,5:0.0}% of a core");
+            }
+        }
         private async Task ManyAgentsAsync()
         {
             var count = settings.CapacityAgents;
             Phase($"{count} agents on one silo");
-            var (silo, url) = await StartSiloAsync("agents-silo", "bench-agents", primarySiloPort: null);
+            var (silo, url) = await StartSiloAsync("agents-silo", "bench-agents", primarySiloPort: null, transport: null);
             await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
             var before = silo.RssKb ?? 0;
             var started = Stopwatch.StartNew();
@@ -224,9 +279,10 @@ internal static partial class BenchSuite
         private static readonly TimeSpan SliceSettle = TimeSpan.FromMilliseconds(500);
         private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
         private int _primarySiloPort;
+        private int _clusters;
         private int _sets;
 
-        private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort)
+        private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort, string? transport)
         {
             int http = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
             if (primarySiloPort is null)
@@ -239,11 +295,17 @@ internal static partial class BenchSuite
                 settings.SiloDll, "--host", "127.0.0.1", "--port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}",
                 "--cluster-id", clusterId, .. primarySiloPort is { } primary ? new[] { "--primary-silo", $"127.0.0.1:{primary}" } : [],
             ];
-            var process = processes.Start(name, "dotnet", args, new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["Logging__LogLevel__Default"] = "Warning",
                 ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Warning",
-            });
+            };
+            if (transport is not null)
+            {
+                environment["Synapse__Relay__Transport"] = transport;
+            }
+
+            var process = processes.Start(name, "dotnet", args, environment);
             var url = new Uri($"http://127.0.0.1:{http}");
             var clock = Stopwatch.StartNew();
             await WaitForAsync($"{name} to be ready", () => IsOkAsync(new Uri(url, "/readyz")), TimeSpan.FromSeconds(60), process);
@@ -290,7 +352,7 @@ internal static partial class BenchSuite
         /// the shared machine is doing weighs on every path alike; each path's slices add up to one measurement.
         /// The first slice of each path warms it up; later ones settle for half a second before counting.
         /// </summary>
-        private async Task MeasureAlternatingAsync(Workload workload, (string Path, Uri Url)[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices)
+        private async Task MeasureAlternatingAsync(Workload workload, (string Path, Uri Url)[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices, string? transport)
         {
             var sessions = paths.Select(p => new LoadSession(workload.ToSpec(p.Url, settings))).ToArray();
             try
@@ -330,6 +392,7 @@ internal static partial class BenchSuite
                         Window = WindowSample.Merge(windows[i]),
                         Baseline = baseline,
                         Set = _sets,
+                        Transport = paths[i].Path == "direct" ? null : transport,
                     };
                     baseline ??= measurement.Path == "direct" ? measurement : null;
                     report.Measurements.Add(measurement);
@@ -426,6 +489,8 @@ internal static partial class BenchSuite
             roles.ToDictionary(r => r.Role, r => r.Process, StringComparer.Ordinal);
 
         private static void Phase(string title) => Console.WriteLine($"\n== {title}");
+
+        private static string TransportName(string? transport) => transport ?? "default";
     }
 
     internal static string Kb(long? kb) => kb is { } value ? $"{value / 1024.0:0.0} MiB" : "?";

@@ -14,6 +14,9 @@ internal sealed record Measurement
 
     public required WindowSample Window { get; init; }
 
+    /// <summary>The relay transport the silos ran with (two-silo phase, when chosen with --relay-transports).</summary>
+    public string? Transport { get; init; }
+
     /// <summary>The direct-path measurement taken in alternation with this one (null for the direct path itself).</summary>
     public Measurement? Baseline { get; init; }
 

@@ -21,7 +21,22 @@ internal sealed record SuiteSettings
     /// <summary>Slices each measurement is cut into, alternating between the paths measured together.</summary>
     public int Slices => Quick ? 3 : 5;
 
-    /// <summary>Phases to run (all when empty): one-silo, two-silos, agents.</summary>
+    /// <summary>
+    /// The relay transports (Synapse:Relay:Transport) the two-silos and idle phases run with, one after another in this
+    /// order; empty: once, with the gateway's default.
+    /// </summary>
+    public IReadOnlyList<string> RelayTransports { get; init; } = [];
+
+    /// <summary>Each transport to run, null standing for the gateway's default.</summary>
+    public IReadOnlyList<string?> TransportRuns => RelayTransports.Count == 0 ? [null] : [.. RelayTransports];
+
+    /// <summary>How long an idle silo's CPU is measured (utime + stime from /proc).</summary>
+    public TimeSpan IdleWindow => Quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a fresh silo is left alone before its idle CPU is measured (start-up JIT settles).</summary>
+    public TimeSpan IdleSettle => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
+
+    /// <summary>Phases to run (all when empty): one-silo, two-silos, idle, agents.</summary>
     public IReadOnlySet<string> Phases { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
     public bool Runs(string phase) => Phases.Count == 0 || Phases.Contains(phase);
