@@ -12,6 +12,7 @@ using Synapse.Silo.Install;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Observability.History;
 using Synapse.Silo.Status;
+using Synapse.Silo.Limits;
 using Synapse.Silo.Tenancy;
 using Synapse.Silo.Usage;
 using Synapse.Silo.Transport;
@@ -40,6 +41,7 @@ public static partial class GatewayHost
         ValidatedOptions.Add(builder, AgentSessionOptions.SectionName, new AgentSessionOptionsValidator());
         builder.Services.AddTenancy(builder.Configuration);
         builder.Services.AddUsage();
+        builder.Services.AddLimits();
 
         builder.WebHost.UseUrls(ListenUrl(gateway));
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -5,6 +5,7 @@ using Synapse.Silo.Api.Errors;
 using Synapse.Silo.Cluster;
 using Synapse.Silo.Forwarding;
 using Synapse.Silo.Hosting;
+using Synapse.Silo.Limits;
 using Synapse.Silo.Observability;
 using Synapse.Silo.Tenancy;
 using Synapse.Silo.Transport;
@@ -80,7 +81,24 @@ internal static partial class ProxyEndpoint
                 return;
             }
 
-            await ForwardAsync(context, route, body);
+            var admission = await services.GetRequiredService<LimitGate>().AdmitAsync(context.Caller(), context.RequestAborted);
+            if (admission.Refusal is { } refusal)
+            {
+                await RefuseRateLimitedAsync(context, admission, refusal);
+                return;
+            }
+
+            if (admission.Shown is not null)
+            {
+                context.Response.OnStarting(static state =>
+                {
+                    var (response, limits) = ((HttpResponse, LimitAdmission))state;
+                    limits.ApplyHeaders(response.Headers);
+                    return Task.CompletedTask;
+                }, (context.Response, admission));
+            }
+
+            await ForwardAsync(context, route, body, admission);
         }
         finally
         {
@@ -111,7 +129,7 @@ internal static partial class ProxyEndpoint
         }
     }
 
-    private static async Task ForwardAsync(HttpContext context, ModelRoute route, PooledBody body)
+    private static async Task ForwardAsync(HttpContext context, ModelRoute route, PooledBody body, LimitAdmission admission)
     {
         var services = context.RequestServices;
         var caller = context.Caller();
@@ -139,7 +157,20 @@ internal static partial class ProxyEndpoint
         {
             telemetry.Complete(context.Response.StatusCode);
             services.GetRequiredService<UsageLedger>().Record(caller, telemetry.Model, telemetry.InputTokens, telemetry.OutputTokens);
+            admission.Ended(Math.Max(0, telemetry.InputTokens) + Math.Max(0, telemetry.OutputTokens));
         }
+    }
+
+    /// <summary>429 in OpenAI's shape for a limit: type <c>requests</c> or <c>tokens</c>, <c>Retry-After</c> and the rate-limit headers.</summary>
+    private static Task RefuseRateLimitedAsync(HttpContext context, LimitAdmission admission, LimitRefusal refusal)
+    {
+        context.RequestServices.GetRequiredService<GatewayMetrics>().Refused(context.Caller(), "rate_limited");
+        admission.ApplyHeaders(context.Response.Headers);
+        var seconds = (int)Math.Clamp(Math.Ceiling(refusal.RetryAfter.TotalSeconds), 1, 3600);
+        context.Response.Headers["retry-after-ms"] = ((long)Math.Ceiling(refusal.RetryAfter.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return OpenAIError.WriteAsync(context, StatusCodes.Status429TooManyRequests, refusal.Kind, "rate_limit_exceeded",
+            $"Rate limit reached for {refusal.Owner}: {refusal.Limit}. Try again in {LimitHeaders.Format(refusal.RetryAfter)}.",
+            seconds);
     }
 
     /// <summary>429 <c>insufficient_quota</c> until the budget's period renews (OpenAI's answer for a spent quota).</summary>

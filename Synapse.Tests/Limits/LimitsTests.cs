@@ -1,0 +1,168 @@
+using System.ClientModel;
+using System.Net;
+using OpenAI;
+using OpenAI.Chat;
+using Synapse.Tests.Infrastructure;
+
+namespace Synapse.Tests.Limits;
+
+/// <summary>
+/// Per-key and per-group limits on one gateway: requests per minute, tokens per minute and requests in flight,
+/// refused with OpenAI's 429 and headers, which the OpenAI SDK's own retries follow.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class LimitsTests : IAsyncLifetime
+{
+    private const string Model = "limits-model";
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-limits-");
+    private TestGateway _gateway = null!;
+    private FakeUpstream _upstream = null!;
+    private TestAgent _agent = null!;
+
+    public async Task InitializeAsync()
+    {
+        var file = Path.Combine(_folder.FullName, "groups.yaml");
+        await File.WriteAllTextAsync(file, """
+            groups:
+              - name: team
+                ws_auth_keys: [sekret-limits-ws]
+                api_keys:
+                  - { name: slow, key: sekret-limits-rpm, limits: { rpm: 60 } }
+                  - { name: sdk, key: sekret-limits-sdk, limits: { rpm: 60 } }
+                  - { name: narrow, key: sekret-limits-parallel, limits: { max_parallel: 2 } }
+                  - { name: thrifty, key: sekret-limits-tpm, limits: { tpm: 600 } }
+                  - sekret-limits-free
+              - name: grouped
+                ws_auth_keys: [sekret-limits-ws-2]
+                api_keys: [sekret-limits-grouped-1, sekret-limits-grouped-2]
+                limits: { max_parallel: 1 }
+
+            """);
+        _gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
+        {
+            ["Synapse:Tenancy:ConfigFile"] = file,
+            ["Synapse:Tenancy:ReloadOnSignal"] = "false",
+        });
+        _upstream = await FakeUpstream.StartAsync("limits", Model);
+        _agent = TestAgent.Start(_gateway.WsUrl, _upstream, o =>
+        {
+            o.WsAuthKey = "sekret-limits-ws";
+            o.MaxConcurrency = 32;
+        });
+        await _agent.WaitConnectedAsync();
+        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "team")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _agent.DisposeAsync();
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+        _folder.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task RequestsPerMinute_OverTheBurst_Answers429Requests_WithOpenAIsHeaders()
+    {
+        using var slow = _gateway.CreateClient("sekret-limits-rpm");
+
+        using var first = await ChatCalls.PostRawAsync(slow, Model, tokens: 3, delayMs: 0);
+        using var second = await ChatCalls.PostRawAsync(slow, Model, tokens: 3, delayMs: 0);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("60", Header(first, "x-ratelimit-limit-requests"));
+        Assert.NotNull(Header(first, "x-ratelimit-remaining-requests"));
+        Assert.EndsWith("s", Header(first, "x-ratelimit-reset-requests"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Equal("rate_limit_exceeded", await Json.ReadErrorCodeAsync(second));
+        var error = (await Json.ReadAsync(second)).GetProperty("error");
+        Assert.Equal("requests", error.GetProperty("type").GetString());
+        Assert.DoesNotContain("sekret", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.InRange(second.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 2);
+        Assert.Equal("60", Header(second, "x-ratelimit-limit-requests"));
+        Assert.Equal("0", Header(second, "x-ratelimit-remaining-requests"));
+
+        using var free = _gateway.CreateClient("sekret-limits-free");
+        using var unlimited = await ChatCalls.PostRawAsync(free, Model, tokens: 3, delayMs: 0);
+        Assert.Equal(HttpStatusCode.OK, unlimited.StatusCode);
+        Assert.Null(Header(unlimited, "x-ratelimit-limit-requests"));
+    }
+
+    [Fact]
+    public async Task OpenAISdk_OverItsRequestsPerMinute_RetriesOnItsOwn_AndSucceeds()
+    {
+        var client = new ChatClient(Model, new ApiKeyCredential("sekret-limits-sdk"), new OpenAIClientOptions { Endpoint = new Uri(_gateway.BaseUrl + "/v1") });
+
+        // One a second: the burst goes to the first call, the next two each wait for their turn inside the SDK.
+        for (var i = 0; i < 3; i++)
+        {
+            ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("hi")]);
+            Assert.False(string.IsNullOrEmpty(completion.Content[0].Text));
+        }
+    }
+
+    [Fact]
+    public async Task MaxParallel_HoldsTheCallsInFlight_AndFreesTheSlotsWhenTheyEnd()
+    {
+        using var narrow = _gateway.CreateClient("sekret-limits-parallel");
+        var held = new List<HttpResponseMessage>();
+        for (var i = 0; i < 2; i++)
+        {
+            var stream = await ChatCalls.StreamAsync(narrow, Model, tokens: 400, delayMs: 10);
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            held.Add(stream);
+        }
+
+        using (var third = await ChatCalls.PostRawAsync(narrow, Model, tokens: 3, delayMs: 0))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+            Assert.Equal("rate_limit_exceeded", await Json.ReadErrorCodeAsync(third));
+        }
+
+        held.ForEach(h => h.Dispose());
+        await Eventually.UntilAsync(async () => await ChatCalls.PostAsync(narrow, Model) == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "a slot is free again");
+    }
+
+    [Fact]
+    public async Task GroupLimit_AppliesToAllItsKeysTogether()
+    {
+        await using var upstream = await FakeUpstream.StartAsync("grouped", Model);
+        await using var agent = TestAgent.Start(_gateway.WsUrl, upstream, o => o.WsAuthKey = "sekret-limits-ws-2");
+        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "grouped")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served in the second group");
+        using var one = _gateway.CreateClient("sekret-limits-grouped-1");
+        using var two = _gateway.CreateClient("sekret-limits-grouped-2");
+
+        using var stream = await ChatCalls.StreamAsync(one, Model, tokens: 400, delayMs: 10);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, await ChatCalls.PostAsync(two, Model));
+    }
+
+    [Fact]
+    public async Task TokensPerMinute_Spent_Answers429Tokens_UntilTheBucketRefills()
+    {
+        using var thrifty = _gateway.CreateClient("sekret-limits-tpm");
+
+        // 3 + 60 tokens against 600 a minute (a bucket of 15): it takes the bucket to -48, about 5 s of refill.
+        Assert.Equal(HttpStatusCode.OK, (await ChatCalls.PostRawAsync(thrifty, Model, tokens: 60, delayMs: 0)).StatusCode);
+        HttpResponseMessage? refused = null;
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                var response = await ChatCalls.PostRawAsync(thrifty, Model, tokens: 1, delayMs: 0);
+                refused = response.StatusCode == HttpStatusCode.TooManyRequests ? response : null;
+                return refused is not null;
+            },
+            TimeSpan.FromSeconds(5),
+            "the spent tokens are charged");
+
+        var error = (await Json.ReadAsync(refused!)).GetProperty("error");
+        Assert.Equal("tokens", error.GetProperty("type").GetString());
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.Equal("600", Header(refused!, "x-ratelimit-limit-tokens"));
+        Assert.InRange(refused!.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 7);
+        await Eventually.UntilAsync(async () => await ChatCalls.PostAsync(thrifty, Model) == HttpStatusCode.OK, TimeSpan.FromSeconds(15), "the bucket refilled");
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
+}
