@@ -54,6 +54,11 @@ internal static class OrleansSetup
         {
             var redis = cluster.Redis;
             silo.AddRedisGrainStorage(Synapse.Grains.Usage.UsageOptions.StorageName, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+
+            // Orleans' own binary format, as the state types are generated serializable records: the default JSON one
+            // tracks references by value equality and cannot read back two equal records in one state.
+            silo.Services.AddOptions<Orleans.Persistence.RedisStorageOptions>(Synapse.Grains.Usage.UsageOptions.StorageName)
+                .Configure<Orleans.Serialization.Serializer>((o, serializer) => o.GrainStorageSerializer = new Orleans.Storage.OrleansGrainStorageSerializer(serializer));
         }
 
         // A killed silo is declared dead in a few seconds rather than the default ~10-30 s: its agents have already

@@ -12,10 +12,10 @@ public sealed class RedisFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Redis.DisposeAsync();
 
     /// <summary>Starts silos A, B and C of a fresh cluster and waits until all three are ready.</summary>
-    public async Task<SiloProcess[]> StartClusterAsync(string? clusterId = null)
+    public async Task<SiloProcess[]> StartClusterAsync(string? clusterId = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         clusterId ??= "proc-" + Guid.NewGuid().ToString("N")[..8];
-        var silos = new[] { "A", "B", "C" }.Select(name => SiloProcess.Start(name, Redis, clusterId)).ToArray();
+        var silos = new[] { "A", "B", "C" }.Select(name => SiloProcess.Start(name, Redis, clusterId, environment)).ToArray();
         try
         {
             await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));

@@ -4,10 +4,10 @@ using Synapse.Tests.Infrastructure;
 
 namespace Synapse.Tests.Grains;
 
+[Trait("Category", "Unit")]
 public sealed class RelayOptionsTests
 {
     [Theory]
-    [Trait("Category", "Unit")]
     [InlineData("BroadcastChannel")]
     [InlineData("MemoryStreams")]
     [InlineData(" memorystreams ")]
@@ -20,7 +20,6 @@ public sealed class RelayOptionsTests
     }
 
     [Theory]
-    [Trait("Category", "Unit")]
     [InlineData("Kafka")]
     [InlineData("")]
     public void Transport_AnUnknownName_FailsNamingTheOptionAndTheChoices(string transport)
@@ -33,7 +32,6 @@ public sealed class RelayOptionsTests
     }
 
     [Fact]
-    [Trait("Category", "Unit")]
     public void Transport_ByDefault_IsTheBroadcastChannel() =>
         Assert.Equal(RelayTransports.BroadcastChannel, new RelayOptions().Transport);
 

@@ -12,6 +12,7 @@ namespace Synapse.Tests.Grains;
 /// (the default): the socket's silo publishes, the caller's silo puts the batches back in order.
 /// </summary>
 [Collection(GrainClusterCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class RelayTests(GrainClusterFixture fixture)
 {
     [Fact]

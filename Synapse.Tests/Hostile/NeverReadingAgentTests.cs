@@ -103,10 +103,16 @@ public sealed class NeverReadingAgentTests
             deafAgents.Add((raw, invoker, id, model));
         }
 
+        // Every deaf model listed before any call: a deaf agent is cut after its first calls, and a call still
+        // waiting for its model then would wait for a model that is gone.
+        foreach (var deaf in deafAgents)
+        {
+            await TestAgent.WaitForModelAsync(gateway, deaf.Model, 1);
+        }
+
         // 24 requests of 64 KB for each agent that reads nothing: 1.5 MB each, beyond the shared budget.
         var calls = deafAgents.SelectMany(d => Enumerable.Range(0, 24).Select(async _ =>
         {
-            await TestAgent.WaitForModelAsync(gateway, d.Model, 1);
             using var response = await client.PostAsync(
                 new Uri("/v1/chat/completions", UriKind.Relative),
                 new StringContent($$"""{"model":"{{d.Model}}","pad":"{{padding}}"}""", Encoding.UTF8, "application/json"));
