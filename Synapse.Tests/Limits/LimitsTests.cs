@@ -82,6 +82,13 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal("60", Header(second, "x-ratelimit-limit-requests"));
         Assert.Equal("0", Header(second, "x-ratelimit-remaining-requests"));
 
+        var refusals = string.Empty;
+        await Eventually.UntilAsync(
+            async () => (refusals = await slow.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("synapse_reason=\"rate_limited\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10),
+            "the refusal is counted");
+        Assert.Contains(refusals.Split('\n'), l => l.StartsWith("synapse_requests_refused_total{", StringComparison.Ordinal) && l.Contains("synapse_key=\"slow\"", StringComparison.Ordinal) && l.Contains("synapse_group=\"team\"", StringComparison.Ordinal));
+
         using var free = _gateway.CreateClient("sekret-limits-free");
         using var unlimited = await ChatCalls.PostRawAsync(free, Model, tokens: 3, delayMs: 0);
         Assert.Equal(HttpStatusCode.OK, unlimited.StatusCode);
