@@ -14,6 +14,7 @@ public sealed partial class ReadmeExamplesTests
     [Theory]
     [InlineData("README.md", 0, 2)]
     [InlineData("README.md", 1, 1)]
+    [InlineData("README.md", 2, 1)]
     public void ReadmeKeyGroupsExample_Loads(string document, int index, int groups)
     {
         var examples = YamlBlocks(RepositoryRoot.Read(document)).Where(b => b.Contains("groups:", StringComparison.Ordinal)).ToList();
