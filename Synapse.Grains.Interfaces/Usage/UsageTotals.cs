@@ -2,7 +2,8 @@ namespace Synapse.Grains.Usage;
 
 /// <summary>
 /// Calls and tokens over some span. <see cref="Unmetered"/> counts calls whose upstream reported no usage: their
-/// tokens are unknown, never estimated.
+/// tokens are unknown, never estimated. Calls refused for a limit or a spent budget are counted apart: they reached
+/// no upstream.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("synapse.UsageTotals")]
 public sealed record UsageTotals
@@ -21,6 +22,12 @@ public sealed record UsageTotals
     [Id(3)]
     public long OutputTokens { get; init; }
 
+    [Id(4)]
+    public long RateLimited { get; init; }
+
+    [Id(5)]
+    public long QuotaExceeded { get; init; }
+
     public long Tokens => InputTokens + OutputTokens;
 
     public UsageTotals Plus(UsageTotals other) => new()
@@ -29,5 +36,7 @@ public sealed record UsageTotals
         Unmetered = Unmetered + other.Unmetered,
         InputTokens = InputTokens + other.InputTokens,
         OutputTokens = OutputTokens + other.OutputTokens,
+        RateLimited = RateLimited + other.RateLimited,
+        QuotaExceeded = QuotaExceeded + other.QuotaExceeded,
     };
 }

@@ -561,7 +561,7 @@ class Traffic {
       + (partial ? ' · ' + history.answered + ' of ' + history.silos + ' silos answered' : ''));
     setClass($('traffic-note'), 'warn-text', partial);
     setText($('charts-foot'), (history.modelsCapped ? 'Some silos track their maximum number of models (Synapse:History:MaxModels); calls to the others count in the cluster total only. ' : '')
-      + 'Rates are per second, summed over silos; token counts are what upstreams report in usage (streams need stream_options.include_usage).');
+      + 'Rates are per second, summed over silos; token counts are what upstreams report in usage (the gateway asks streams for it).');
     this.renderControls();
     this.draw();
   }
@@ -622,12 +622,56 @@ class Traffic {
 const traffic = new Traffic();
 
 // ---- polling ---------------------------------------------------------------------------------------------
+// The caller's usage today (every key's for an admin key), one row per key and model, from /usage every few seconds:
+// each poll of it asks a grain per key, so it runs at a fifth of the page's pace.
+const USAGE_EVERY_MS = 5000;
+function fmtCount(v) { return Number(v).toLocaleString('en-US'); }
+class Usage {
+  constructor() { this.last = 0; }
+  request() {
+    if (Date.now() - this.last < USAGE_EVERY_MS) return null;
+    this.last = Date.now();
+    return { url: 'usage' };
+  }
+  apply(body) {
+    const rows = [];
+    for (const key of body.keys || []) {
+      const models = Object.entries(key.todayByModel || {}).sort((a, b) => a[0].localeCompare(b[0]));
+      if (models.length === 0) models.push(['', key.today || {}]);
+      models.forEach(([model, totals], index) => rows.push({ id: key.name + '\n' + model, key, model, totals, first: index === 0 }));
+    }
+    setHidden($('usage'), false);
+    setText($('usage-note'), plural((body.keys || []).length, 'key'));
+    reconcile($('usage-body'), rows, r => r.id, () => {
+      const tr = h('tr');
+      for (const cls of ['mono', '', 'mono', 'num', 'num', 'num', 'num', 'num']) tr.append(h('td', cls || null));
+      return tr;
+    }, (tr, r) => {
+      const cells = tr.children;
+      setText(cells[0], r.first ? r.key.name : '');
+      setText(cells[1], r.first ? (r.key.group || '') : '');
+      setText(cells[2], r.model || '—');
+      setText(cells[3], fmtCount(r.totals.requests || 0));
+      setText(cells[4], fmtCount(r.totals.inputTokens || 0));
+      setText(cells[5], fmtCount(r.totals.outputTokens || 0));
+      setText(cells[6], fmtCount((r.totals.rateLimited || 0) + (r.totals.quotaExceeded || 0)));
+      const budget = r.first && r.key.budget;
+      setText(cells[7], budget ? fmtCount(budget.spent) + ' / ' + fmtCount(budget.tokens) + ' ' + budget.period : '');
+      setAttr(cells[7], 'data-left', budget ? String(budget.left) : null);
+      setClass(cells[7], 'bad', !!budget && budget.left <= 0);
+    });
+  }
+  failed() { this.last = 0; }
+}
+const usage = new Usage();
+
 // Every feed is one JSON endpoint, polled together once a second with the same key. /status decides whether the
 // gateway is reachable (banner, key prompt); the other feeds draw their own panel and only mark it stale when they
 // fail. Another panel (usage per key, say) is one more entry here and one more section in the page.
 const feeds = [
   { request: () => ({ url: 'status' }), render, primary: true },
   { request: () => traffic.request(), render: (body, request) => traffic.apply(body, request), failed: () => traffic.failed() },
+  { request: () => usage.request(), render: body => usage.apply(body), failed: () => usage.failed() },
 ];
 
 async function poll() {
@@ -642,6 +686,7 @@ async function poll() {
   try {
     const answers = await Promise.all(feeds.map(async feed => {
       const request = feed.request();
+      if (!request) return { feed, request, status: 0, body: null, skipped: true };
       try {
         const response = await fetch(request.url, { headers, cache: 'no-store', signal: abort.signal });
         return { feed, request, status: response.status, body: response.ok ? await response.json() : null };
@@ -673,6 +718,7 @@ async function poll() {
     setHidden($('forget-key'), !sessionStorage.getItem(KEY));
     setConnection('live', 'Live');
     for (const answer of answers) {
+      if (answer.skipped) continue;
       if (answer.body) answer.feed.render(answer.body, answer.request);
       else if (answer.feed.failed) answer.feed.failed();
     }

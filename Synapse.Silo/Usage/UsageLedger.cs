@@ -18,6 +18,15 @@ public sealed class UsageLedger
         var totals = inputTokens < 0 && outputTokens < 0
             ? new UsageTotals { Requests = 1, Unmetered = 1 }
             : new UsageTotals { Requests = 1, InputTokens = Math.Max(0, inputTokens), OutputTokens = Math.Max(0, outputTokens) };
+        Add(caller, model, totals);
+    }
+
+    /// <summary>Counts a call refused before it was forwarded: <c>rate_limited</c> or <c>quota_exceeded</c>.</summary>
+    public void Refused(CallerIdentity caller, string model, string reason) =>
+        Add(caller, model, reason == "quota_exceeded" ? new UsageTotals { QuotaExceeded = 1 } : new UsageTotals { RateLimited = 1 });
+
+    private void Add(CallerIdentity caller, string model, UsageTotals totals)
+    {
         Add(UsageKey.ForKey(caller.KeyName), model, totals, caller.Budget?.UsagePeriod);
         if (caller.Group is { } group)
         {

@@ -77,14 +77,14 @@ internal static partial class ProxyEndpoint
             var budget = await services.GetRequiredService<BudgetGate>().CheckAsync(context.Caller(), context.RequestAborted);
             if (!budget.Allowed)
             {
-                await RefuseOverBudgetAsync(context, budget);
+                await RefuseOverBudgetAsync(context, route.Model, budget);
                 return;
             }
 
             var admission = await services.GetRequiredService<LimitGate>().AdmitAsync(context.Caller(), context.RequestAborted);
             if (admission.Refusal is { } refusal)
             {
-                await RefuseRateLimitedAsync(context, admission, refusal);
+                await RefuseRateLimitedAsync(context, route.Model, admission, refusal);
                 return;
             }
 
@@ -161,10 +161,26 @@ internal static partial class ProxyEndpoint
         }
     }
 
-    /// <summary>429 in OpenAI's shape for a limit: type <c>requests</c> or <c>tokens</c>, <c>Retry-After</c> and the rate-limit headers.</summary>
-    private static Task RefuseRateLimitedAsync(HttpContext context, LimitAdmission admission, LimitRefusal refusal)
+    /// <summary>Counts a refusal in the metrics and in the caller's usage.</summary>
+    private static void Refused(HttpContext context, string model, string reason)
     {
-        context.RequestServices.GetRequiredService<GatewayMetrics>().Refused(context.Caller(), "rate_limited");
+        var caller = context.Caller();
+        context.RequestServices.GetRequiredService<GatewayMetrics>().Refused(caller, reason);
+        context.RequestServices.GetRequiredService<UsageLedger>().Refused(caller, model, reason);
+        if (context.RequestServices.GetRequiredService<RefusalLogLimiter>().ShouldLog(reason))
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProxyEndpoint));
+            LogLimited(logger, caller.KeyName, OpenAIError.Sanitize(model), reason);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a call of key {KeyName} to {Model}: 429 {Reason}")]
+    private static partial void LogLimited(ILogger logger, string keyName, string model, string reason);
+
+    /// <summary>429 in OpenAI's shape for a limit: type <c>requests</c> or <c>tokens</c>, <c>Retry-After</c> and the rate-limit headers.</summary>
+    private static Task RefuseRateLimitedAsync(HttpContext context, string model, LimitAdmission admission, LimitRefusal refusal)
+    {
+        Refused(context, model, "rate_limited");
         admission.ApplyHeaders(context.Response.Headers);
         var seconds = (int)Math.Clamp(Math.Ceiling(refusal.RetryAfter.TotalSeconds), 1, 3600);
         context.Response.Headers["retry-after-ms"] = ((long)Math.Ceiling(refusal.RetryAfter.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -174,10 +190,9 @@ internal static partial class ProxyEndpoint
     }
 
     /// <summary>429 <c>insufficient_quota</c> until the budget's period renews (OpenAI's answer for a spent quota).</summary>
-    private static Task RefuseOverBudgetAsync(HttpContext context, BudgetVerdict verdict)
+    private static Task RefuseOverBudgetAsync(HttpContext context, string model, BudgetVerdict verdict)
     {
-        var caller = context.Caller();
-        context.RequestServices.GetRequiredService<GatewayMetrics>().Refused(caller, "quota_exceeded");
+        Refused(context, model, "quota_exceeded");
         var renews = verdict.RenewsAt;
         var seconds = (int)Math.Clamp(Math.Ceiling((renews - context.RequestServices.GetRequiredKeyedService<TimeProvider>(Synapse.Grains.Usage.UsageOptions.ClockKey).GetUtcNow()).TotalSeconds), 1, int.MaxValue);
         var budget = verdict.Budget!;
