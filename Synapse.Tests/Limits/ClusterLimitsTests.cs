@@ -41,26 +41,52 @@ public sealed class ClusterLimitsTests(RedisFixture fixture, ITestOutputHelper o
 
             // 2,000 asks over 60 s, one every 30 ms, round robin over the silos.
             var statuses = new ConcurrentQueue<HttpStatusCode>();
+            var heads = new ConcurrentQueue<(string? Limit, string? Remaining)>();
             var calls = new List<Task>();
             var clients = silos.Select(s => Client(s, "sekret-cl-rate")).ToArray();
+            var asking = System.Diagnostics.Stopwatch.StartNew();
             using (var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(30)))
             {
                 for (var i = 0; i < 2000; i++)
                 {
                     await pace.WaitForNextTickAsync();
                     var client = clients[i % 3];
-                    calls.Add(Task.Run(async () => statuses.Enqueue(await ChatCalls.PostAsync(client, "rate-model"))));
+                    calls.Add(Task.Run(async () =>
+                    {
+                        using var response = await ChatCalls.PostRawAsync(client, "rate-model", tokens: 3, delayMs: 0);
+                        await response.Content.ReadAsByteArrayAsync();
+                        statuses.Enqueue(response.StatusCode);
+                        heads.Enqueue((Header(response, "x-ratelimit-limit-requests"), Header(response, "x-ratelimit-remaining-requests")));
+                    }));
                 }
             }
 
+            // A loaded machine ticks late: the asks then span a little more than a minute, and the rate is per minute.
+            var askedFor = asking.Elapsed;
             await Task.WhenAll(calls);
             await stop.CancelAsync();
             await parallel;
 
             var admitted = statuses.Count(s => s == HttpStatusCode.OK);
-            output.WriteLine($"rpm 600: {admitted} admitted of {statuses.Count}; max_parallel 4: peak {slow.PeakActive} in flight, {parallelStatuses.Count(s => s == HttpStatusCode.OK)} served, {parallelStatuses.Count(s => s == HttpStatusCode.TooManyRequests)} refused");
+            var perMinute = admitted * 60 / askedFor.TotalSeconds;
+            output.WriteLine($"rpm 600: {admitted} admitted of {statuses.Count} asked over {askedFor.TotalSeconds:0.0} s, {perMinute:0} a minute; max_parallel 4: peak {slow.PeakActive} in flight, {parallelStatuses.Count(s => s == HttpStatusCode.OK)} served, {parallelStatuses.Count(s => s == HttpStatusCode.TooManyRequests)} refused");
             Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"status {s}"));
-            Assert.InRange(admitted, 570, 630);
+            Assert.InRange(perMinute, 570, 630);
+
+            // Every answer, admitted or refused, on whichever silo: the limit and what the silo knows is left.
+            Assert.All(heads, h =>
+            {
+                Assert.Equal("600", h.Limit);
+                Assert.InRange(int.Parse(h.Remaining!, System.Globalization.CultureInfo.InvariantCulture), 0, 15);
+            });
+
+            // The OpenAI SDK on a key over its rate, through another silo: it waits as told and succeeds.
+            var sdk = new OpenAI.Chat.ChatClient("rate-model", new System.ClientModel.ApiKeyCredential("sekret-cl-sdk"), new OpenAI.OpenAIClientOptions { Endpoint = new Uri(silos[1].BaseUrl + "/v1") });
+            for (var i = 0; i < 3; i++)
+            {
+                OpenAI.Chat.ChatCompletion completion = await sdk.CompleteChatAsync([new OpenAI.Chat.UserChatMessage("hi")]);
+                Assert.False(string.IsNullOrEmpty(completion.Content[0].Text));
+            }
             Assert.InRange(slow.PeakActive, 1, 4 + silos.Length);
             Assert.Contains(HttpStatusCode.TooManyRequests, parallelStatuses);
             Assert.All(parallelStatuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"status {s}"));
@@ -151,6 +177,9 @@ public sealed class ClusterLimitsTests(RedisFixture fixture, ITestOutputHelper o
         }
     }
 
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.Single() : null;
+
     private static HttpClient Client(SiloProcess silo, string key)
     {
         var client = silo.CreateClient();
@@ -184,6 +213,7 @@ public sealed class ClusterLimitsTests(RedisFixture fixture, ITestOutputHelper o
                   - { name: rate, key: sekret-cl-rate, limits: { rpm: 600 } }
                   - { name: parallel, key: sekret-cl-parallel, limits: { max_parallel: 4 } }
                   - { name: free, key: sekret-cl-free }
+                  - { name: sdk, key: sekret-cl-sdk, limits: { rpm: 60 } }
 
             """);
         return file;
