@@ -138,16 +138,16 @@ internal static partial class ProxyEndpoint
         using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
         activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
         activity?.SetTag("gen_ai.request.model", telemetry.Model);
-        using var counted = CountedBody.Prepare(context, body);
+        using var upstreamBody = UpstreamBody.Prepare(context, body, route);
         var request = new ForwardedRequest(
             caller.Group.Name,
             model,
             context.Request.Method,
             context.Request.Path.ToUriComponent() + context.Request.QueryString.ToUriComponent(),
             HeaderPolicy.ForUpstream(context.Request.Headers, Activity.Current),
-            counted.Body)
+            upstreamBody.Body)
         {
-            UsageMode = counted.Mode,
+            UsageMode = upstreamBody.UsageMode,
         };
         try
         {
