@@ -5,12 +5,12 @@ using Synapse.Bench.Load.Suite;
 // Two commands:
 //   suite  [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases a,b] [--relay-transports x,y]
 //          the whole benchmark (bench/run.sh runs this)
-//   load   --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M]
+//   load   --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M] [--api-key K]
 //          one measurement against any OpenAI-compatible server
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,two-silos,idle,agents] [--relay-transports BroadcastChannel,MemoryStreams]");
-    Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M]");
+    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,idle,agents] [--relay-transports BroadcastChannel,MemoryStreams]");
+    Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M] [--api-key K]");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -63,6 +63,7 @@ switch (args[0])
             Concurrency = (int)Number("--concurrency", 1),
             Duration = TimeSpan.FromSeconds(Number("--duration", 10)),
             Warmup = TimeSpan.FromSeconds(Number("--warmup", 2)),
+            ApiKey = options.GetValueOrDefault("--api-key"),
         };
         var result = await LoadGenerator.RunAsync(spec, stop.Token);
         Console.WriteLine(Report.Describe(result));

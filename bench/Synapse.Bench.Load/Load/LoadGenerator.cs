@@ -39,6 +39,10 @@ internal sealed class LoadSession : IDisposable
             DefaultRequestVersion = HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
+        if (spec.ApiKey is { } key)
+        {
+            _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
 
         var uri = new Uri(spec.BaseUrl, "/v1/chat/completions");
         var body = Encoding.UTF8.GetBytes(

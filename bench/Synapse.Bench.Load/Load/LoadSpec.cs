@@ -24,6 +24,9 @@ internal sealed record LoadSpec
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Sent as <c>Authorization: Bearer</c> when set: a gateway with keys answers 401 to a request without one.</summary>
+    public string? ApiKey { get; init; }
+
     /// <summary>A request taking longer than this counts as an error (timeout).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -99,6 +99,18 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
             }
         }
 
+        if (LimitsCost.From(this) is { } limits)
+        {
+            text.AppendLine();
+            text.AppendLine($"Limits on the calling key: one silo, chat at 32 callers, alternating slices between two keys of one group, one with limits that never refuse ({LimitsConfig.Limits})");
+            foreach (var m in new[] { limits.Plain, limits.Limited })
+            {
+                text.AppendLine(Invariant($"  {m.Path,-12} {m.Result.RequestsPerSecond,9:0.0} req/s, p50 {m.Result.LatencyP50Ms:0.000} / p99 {m.Result.LatencyP99Ms:0.00} ms, gateway {m.GatewayMicrosPerRequest:0} us/req, errors {m.Result.Errors}"));
+            }
+
+            text.AppendLine(Invariant($"  cost: {limits.Throughput:0.0%} of throughput, p50 {limits.AddedP50Ms:+0.000;-0.000} ms, p99 {limits.AddedP99Ms:+0.00;-0.00} ms"));
+        }
+
         if (ManyAgents is { } many)
         {
             text.AppendLine();
@@ -166,6 +178,13 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
         {
             RelayTargets(targets, transport);
         }
+
+        var limits = LimitsCost.From(this);
+        targets.Add(new TargetResult("limits on the calling key, chat, 32 callers", Invariant($"< {LimitsCost.Goal:0%} of throughput"),
+            limits is { Throughput: { } cost } l
+                ? Invariant($"{cost:0.0%} ({l.Limited.Result.RequestsPerSecond:0} vs {l.Plain.Result.RequestsPerSecond:0} req/s, p50 {l.AddedP50Ms:+0.000;-0.000} ms, p99 {l.AddedP99Ms:+0.00;-0.00} ms)")
+                : "not measured",
+            limits?.Met));
 
         var capacityId = $"stream32-50ms-x{settings.CapacityStreams}";
         var silo = Find(capacityId, "one-silo");
@@ -299,6 +318,13 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 ["cross_silo_streams"] = settings.CrossSiloStreams,
             },
             ["measurements"] = measurements,
+            ["limits_cost"] = LimitsCost.From(this) is not { } limits ? null : new JsonObject
+            {
+                ["limits"] = LimitsConfig.Limits,
+                ["throughput_percent"] = Round(limits.Throughput * 100, 2),
+                ["added_p50_ms"] = Round(limits.AddedP50Ms, 4),
+                ["added_p99_ms"] = Round(limits.AddedP99Ms, 4),
+            },
             ["many_agents"] = ManyAgents is not { } many ? null : new JsonObject
             {
                 ["agents"] = many.Agents,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Synapse.Bench.Load.Load;
 
@@ -7,8 +8,9 @@ namespace Synapse.Bench.Load.Suite;
 
 /// <summary>
 /// The whole benchmark, in phases that each start only the processes they need: one silo (measured in alternation
-/// with the direct path); a two-silo cluster (direct, cross-silo and same-silo in alternation), once per relay
-/// transport asked for; idle silos' CPU; a silo with a thousand agents. Every process it starts is killed when it ends.
+/// with the direct path); one silo with key groups (a key with limits against one without); a two-silo cluster
+/// (direct, cross-silo and same-silo in alternation), once per relay transport asked for; idle silos' CPU; a silo
+/// with a thousand agents. Every process it starts is killed when it ends.
 /// </summary>
 internal static partial class BenchSuite
 {
@@ -116,6 +118,11 @@ internal static partial class BenchSuite
                 await OneSiloAsync();
             }
 
+            if (settings.Runs("limits"))
+            {
+                await LimitsAsync();
+            }
+
             if (settings.Runs("two-silos"))
             {
                 foreach (var transport in settings.TransportRuns)
@@ -148,15 +155,16 @@ internal static partial class BenchSuite
             report.Idle["gateway_rss_kb_idle_one_agent"] = silo.RssKb ?? 0;
             report.Idle["agent_jit_rss_kb_idle"] = agent.RssKb ?? 0;
 
-            await WarmUpAsync(UpstreamUrl, url);
+            CallTarget[] paths = [new("direct", UpstreamUrl), new("one-silo", url)];
+            await WarmUpAsync(paths);
             var roles = Roles(("gateway", silo), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic)
             {
-                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("one-silo", url)], roles, settings.Slices, transport: null);
+                await MeasureAlternatingAsync(workload, paths, roles, settings.Slices, transport: null);
             }
 
             // Streams lasting 1.6 s do not cut into short slices: one window each, back to back.
-            await MeasureAlternatingAsync(Capacity, [("direct", UpstreamUrl), ("one-silo", url)], roles, slices: 1, transport: null);
+            await MeasureAlternatingAsync(Capacity, paths, roles, slices: 1, transport: null);
             await ProcessSet.StopAsync(agent);
             await AgentIdleAsync(url, silo);
             await ProcessSet.StopAsync(silo);
@@ -188,11 +196,12 @@ internal static partial class BenchSuite
             await WaitForModelAsync(urlB, siloB, agent);
             await WaitForModelAsync(urlA, siloA, agent);
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            await WarmUpAsync(urlA, urlB);
+            CallTarget[] paths = [new("direct", UpstreamUrl), new("cross-silo", urlA), new("same-silo", urlB)];
+            await WarmUpAsync(paths[1..]);
             var roles = Roles(("silo-a", siloA), ("silo-b", siloB), ("agent", agent), ("upstream", Upstream));
             foreach (var workload in Basic.Append(CrossSilo))
             {
-                await MeasureAlternatingAsync(workload, [("direct", UpstreamUrl), ("cross-silo", urlA), ("same-silo", urlB)], roles, settings.Slices, TransportName(transport));
+                await MeasureAlternatingAsync(workload, paths, roles, settings.Slices, TransportName(transport));
             }
 
             await ProcessSet.StopAsync(agent);
@@ -282,7 +291,8 @@ internal static partial class BenchSuite
         private int _clusters;
         private int _sets;
 
-        private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort, string? transport)
+        /// <summary>Starts a silo and waits for it to be ready; <paramref name="configFile"/> is a key-groups file (<c>--config</c>).</summary>
+        private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort, string? transport, string? configFile = null)
         {
             int http = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
             if (primarySiloPort is null)
@@ -294,6 +304,7 @@ internal static partial class BenchSuite
             [
                 settings.SiloDll, "--host", "127.0.0.1", "--port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}",
                 "--cluster-id", clusterId, .. primarySiloPort is { } primary ? new[] { "--primary-silo", $"127.0.0.1:{primary}" } : [],
+                .. configFile is not null ? new[] { "--config", configFile } : [],
             ];
             var environment = new Dictionary<string, string>
             {
@@ -313,7 +324,8 @@ internal static partial class BenchSuite
             return (process, url);
         }
 
-        private ChildProcess StartAgent(string name, string program, Uri gateway, string agentId)
+        /// <summary>Starts an agent serving the fake upstream; <paramref name="wsKey"/> for a gateway that wants one (key groups).</summary>
+        private ChildProcess StartAgent(string name, string program, Uri gateway, string agentId, string? wsKey = null)
         {
             var dll = program.EndsWith(".dll", StringComparison.Ordinal);
             string[] args =
@@ -321,25 +333,30 @@ internal static partial class BenchSuite
                 .. dll ? new[] { program } : [],
                 "--upstream", UpstreamUrl.ToString(), "--server-url", $"ws://127.0.0.1:{gateway.Port}/ws",
                 "--max-concurrency", "2000", "--connections", "1", "--agent-id", agentId, "--name", agentId, "--log-level", "warning",
+                .. wsKey is not null ? new[] { "--ws-auth-key", wsKey } : [],
             ];
             return processes.Start(name, dll ? "dotnet" : program, args, NoEnvironment);
         }
 
         private Task WaitForModelAsync(Uri gateway, params ChildProcess[] watched) =>
-            WaitForAsync($"{Model} to be served at {gateway}", () => IsOkAsync(new Uri(gateway, $"/v1/models/{Model}")), TimeSpan.FromSeconds(60), watched);
+            WaitForModelAsync(new CallTarget("gateway", gateway), watched);
+
+        /// <summary>Until the model is listed to the target's callers (with key groups, only a key's group's models are).</summary>
+        private Task WaitForModelAsync(CallTarget target, params ChildProcess[] watched) =>
+            WaitForAsync($"{Model} to be served at {target.Url}", () => IsOkAsync(new Uri(target.Url, $"/v1/models/{Model}"), target.ApiKey), TimeSpan.FromSeconds(60), watched);
 
         /// <summary>
         /// Fresh processes run their code unoptimized at first and recompile the hot parts (tiered compilation with
         /// dynamic PGO) over several seconds of load: that JIT work must be over before anything is measured.
         /// </summary>
-        private async Task WarmUpAsync(params Uri[] urls)
+        private async Task WarmUpAsync(params CallTarget[] targets)
         {
             var clock = Stopwatch.StartNew();
-            foreach (var url in urls)
+            foreach (var target in targets)
             {
                 foreach (var workload in new[] { ChatMany, StreamMany })
                 {
-                    var spec = workload.ToSpec(url, settings) with { Warmup = TimeSpan.Zero, Duration = WarmUp };
+                    var spec = workload.ToSpec(target, settings) with { Warmup = TimeSpan.Zero, Duration = WarmUp };
                     await LoadGenerator.RunAsync(spec, cancellationToken);
                 }
             }
@@ -352,9 +369,9 @@ internal static partial class BenchSuite
         /// the shared machine is doing weighs on every path alike; each path's slices add up to one measurement.
         /// The first slice of each path warms it up; later ones settle for half a second before counting.
         /// </summary>
-        private async Task MeasureAlternatingAsync(Workload workload, (string Path, Uri Url)[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices, string? transport)
+        private async Task MeasureAlternatingAsync(Workload workload, CallTarget[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices, string? transport)
         {
-            var sessions = paths.Select(p => new LoadSession(workload.ToSpec(p.Url, settings))).ToArray();
+            var sessions = paths.Select(p => new LoadSession(workload.ToSpec(p, settings))).ToArray();
             try
             {
                 var windows = paths.Select(_ => new List<WindowSample>()).ToArray();
@@ -447,11 +464,17 @@ internal static partial class BenchSuite
             return 0;
         }
 
-        private async Task<bool> IsOkAsync(Uri url)
+        private async Task<bool> IsOkAsync(Uri url, string? apiKey = null)
         {
             try
             {
-                using var response = await _http.GetAsync(url, cancellationToken);
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                if (apiKey is not null)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+                }
+
+                using var response = await _http.SendAsync(request, cancellationToken);
                 return response.StatusCode == HttpStatusCode.OK;
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)

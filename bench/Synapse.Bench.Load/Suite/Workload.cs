@@ -5,9 +5,10 @@ namespace Synapse.Bench.Load.Suite;
 /// <summary>What the callers send and how many of them there are.</summary>
 internal sealed record Workload(string Id, string Label, bool Stream, int Tokens, int DelayMs, int Concurrency)
 {
-    public LoadSpec ToSpec(Uri baseUrl, SuiteSettings settings) => new()
+    public LoadSpec ToSpec(CallTarget target, SuiteSettings settings) => new()
     {
-        BaseUrl = baseUrl,
+        BaseUrl = target.Url,
+        ApiKey = target.ApiKey,
         Stream = Stream,
         Tokens = Tokens,
         DelayMs = DelayMs,
