@@ -4,13 +4,15 @@ namespace Synapse.Silo.Limits;
 
 /// <summary>
 /// This silo's side of one key's or group's limits: request permits taken from the limiter grain in small leases
-/// (0.1 s of the rate at a time, handed back if unused within a second), one idle slot kept for the next call, and
-/// the token bucket's last known level, refreshed as this silo spends. A call on a silo holding a permit and a slot
+/// (0.1 s of the rate at a time, handed back if unused within a second), slots for calls in flight taken a few at a
+/// time and kept while calls keep coming (handed back after a quarter of a second unused), and the token bucket's
+/// last known level, refreshed as this silo spends. A call on a silo holding a permit and a slot
 /// is admitted without leaving the silo.
 /// </summary>
 internal sealed class LocalLimiter(string owner, ILimiterGrain grain, string silo) : IDisposable
 {
     private const long PermitLifetimeMs = 1000;
+    private const long IdleSlotMs = 250;
 
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _asking = new(1, 1);
@@ -26,6 +28,7 @@ internal sealed class LocalLimiter(string owner, ILimiterGrain grain, string sil
     private LimitWindow _tokenWindow;
     private long _lastUsed = Environment.TickCount64;
     private long _lastSlotRenewal;
+    private long _lastSlotUse;
 
     public string Owner => owner;
 
@@ -91,31 +94,19 @@ internal sealed class LocalLimiter(string owner, ILimiterGrain grain, string sil
     /// <summary>An admitted call ended, having spent <paramref name="tokens"/> (prompt and completion).</summary>
     public void Ended(LimitSettings settings, long tokens)
     {
-        var returnSlots = 0;
         lock (_lock)
         {
-            if (settings.MaxParallel is not null && _heldSlots > 0)
+            if (settings.MaxParallel is not null && _heldSlots > _idleSlots)
             {
+                // The slot stays here for the next call; the sweep hands back slots nobody took for a while.
                 _idleSlots++;
-
-                // One idle slot stays for the next call; more would idle here while other silos may want them.
-                if (_idleSlots > 1)
-                {
-                    returnSlots = _idleSlots - 1;
-                    _idleSlots = 1;
-                    _heldSlots -= returnSlots;
-                }
+                _lastSlotUse = Environment.TickCount64;
             }
 
             if (settings.TokensPerMinute is not null && tokens > 0)
             {
                 _unspentTokens += tokens;
             }
-        }
-
-        if (returnSlots > 0)
-        {
-            _ = grain.HoldSlots(silo, Volatile.Read(ref _heldSlots));
         }
     }
 
@@ -138,8 +129,16 @@ internal sealed class LocalLimiter(string owner, ILimiterGrain grain, string sil
             _permits -= expired;
             tokens = _unspentTokens;
             _unspentTokens = 0;
+            if (_idleSlots > 0 && now - _lastSlotUse > IdleSlotMs)
+            {
+                // Nobody here wanted them lately: other silos may.
+                _heldSlots -= _idleSlots;
+                _idleSlots = 0;
+                _lastSlotRenewal = 0;
+            }
+
             held = _heldSlots;
-            renewSlots = held > 0 && now - _lastSlotRenewal > 2000;
+            renewSlots = settings.MaxParallel is not null && (held > 0 || _lastSlotRenewal == 0) && now - _lastSlotRenewal > 2000;
             if (renewSlots)
             {
                 _lastSlotRenewal = now;
@@ -258,15 +257,25 @@ internal sealed class LocalLimiter(string owner, ILimiterGrain grain, string sil
             if (_idleSlots > 0)
             {
                 _idleSlots--;
+                _lastSlotUse = Environment.TickCount64;
                 return true;
             }
         }
 
-        var granted = await grain.TakeSlots(silo, 1, settings);
+        int want;
+        lock (_lock)
+        {
+            // A quarter of the calls in flight here, at most 16: a busy silo asks the grain rarely, an idle one for one.
+            want = Math.Clamp((_heldSlots - _idleSlots) / 4, 1, 16);
+        }
+
+        var granted = await grain.TakeSlots(silo, want, settings);
         lock (_lock)
         {
             _heldSlots += granted;
+            _idleSlots += Math.Max(0, granted - 1);
             _lastSlotRenewal = Environment.TickCount64;
+            _lastSlotUse = _lastSlotRenewal;
         }
 
         return granted > 0;

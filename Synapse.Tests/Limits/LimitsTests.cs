@@ -149,7 +149,8 @@ public sealed class LimitsTests : IAsyncLifetime
     {
         using var thrifty = _gateway.CreateClient("sekret-limits-tpm");
 
-        // 3 + 60 tokens against 600 a minute (a bucket of 15): it takes the bucket to -48, about 5 s of refill.
+        // 3 + 60 tokens against 600 a minute (a bucket of 15): it takes the bucket to -48, about 5 s of refill (more if
+        // the calls probing for the refusal were admitted before this silo learnt the level).
         Assert.Equal(HttpStatusCode.OK, (await ChatCalls.PostRawAsync(thrifty, Model, tokens: 60, delayMs: 0)).StatusCode);
         HttpResponseMessage? refused = null;
         await Eventually.UntilAsync(
@@ -166,7 +167,7 @@ public sealed class LimitsTests : IAsyncLifetime
         Assert.Equal("tokens", error.GetProperty("type").GetString());
         Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
         Assert.Equal("600", Header(refused!, "x-ratelimit-limit-tokens"));
-        Assert.InRange(refused!.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 7);
+        Assert.InRange(refused!.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 15);
         await Eventually.UntilAsync(async () => await ChatCalls.PostAsync(thrifty, Model) == HttpStatusCode.OK, TimeSpan.FromSeconds(15), "the bucket refilled");
     }
 
