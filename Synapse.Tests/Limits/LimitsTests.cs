@@ -14,15 +14,12 @@ namespace Synapse.Tests.Limits;
 public sealed class LimitsTests : IAsyncLifetime
 {
     private const string Model = "limits-model";
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-limits-");
-    private TestGateway _gateway = null!;
-    private FakeUpstream _upstream = null!;
-    private TestAgent _agent = null!;
+    private KeyGroupsGateway _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var file = Path.Combine(_folder.FullName, "groups.yaml");
-        await File.WriteAllTextAsync(file, """
+    private TestGateway Gateway => _host.Gateway;
+
+    public async Task InitializeAsync() => _host = await KeyGroupsGateway.StartAsync(
+        """
             groups:
               - name: team
                 ws_auth_keys: [sekret-limits-ws]
@@ -37,34 +34,14 @@ public sealed class LimitsTests : IAsyncLifetime
                 api_keys: [sekret-limits-grouped-1, sekret-limits-grouped-2]
                 limits: { max_parallel: 1 }
 
-            """);
-        _gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Synapse:Tenancy:ConfigFile"] = file,
-            ["Synapse:Tenancy:ReloadOnSignal"] = "false",
-        });
-        _upstream = await FakeUpstream.StartAsync("limits", Model);
-        _agent = TestAgent.Start(_gateway.WsUrl, _upstream, o =>
-        {
-            o.WsAuthKey = "sekret-limits-ws";
-            o.MaxConcurrency = 32;
-        });
-        await _agent.WaitConnectedAsync();
-        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "team")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served");
-    }
+            """, Model, "team", "sekret-limits-ws", agentConcurrency: 32);
 
-    public async Task DisposeAsync()
-    {
-        await _agent.DisposeAsync();
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-        _folder.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task RequestsPerMinute_OverTheBurst_Answers429Requests_WithOpenAIsHeaders()
     {
-        using var slow = _gateway.CreateClient("sekret-limits-rpm");
+        using var slow = Gateway.CreateClient("sekret-limits-rpm");
 
         using var first = await ChatCalls.PostRawAsync(slow, Model, tokens: 3, delayMs: 0);
         using var second = await ChatCalls.PostRawAsync(slow, Model, tokens: 3, delayMs: 0);
@@ -89,7 +66,7 @@ public sealed class LimitsTests : IAsyncLifetime
             "the refusal is counted");
         Assert.Contains(refusals.Split('\n'), l => l.StartsWith("synapse_requests_refused_total{", StringComparison.Ordinal) && l.Contains("synapse_key=\"slow\"", StringComparison.Ordinal) && l.Contains("synapse_group=\"team\"", StringComparison.Ordinal));
 
-        using var free = _gateway.CreateClient("sekret-limits-free");
+        using var free = Gateway.CreateClient("sekret-limits-free");
         using var unlimited = await ChatCalls.PostRawAsync(free, Model, tokens: 3, delayMs: 0);
         Assert.Equal(HttpStatusCode.OK, unlimited.StatusCode);
         Assert.Null(Header(unlimited, "x-ratelimit-limit-requests"));
@@ -98,7 +75,7 @@ public sealed class LimitsTests : IAsyncLifetime
     [Fact]
     public async Task OpenAISdk_OverItsRequestsPerMinute_RetriesOnItsOwn_AndSucceeds()
     {
-        var client = new ChatClient(Model, new ApiKeyCredential("sekret-limits-sdk"), new OpenAIClientOptions { Endpoint = new Uri(_gateway.BaseUrl + "/v1") });
+        var client = new ChatClient(Model, new ApiKeyCredential("sekret-limits-sdk"), new OpenAIClientOptions { Endpoint = new Uri(Gateway.BaseUrl + "/v1") });
 
         // One a second: the burst goes to the first call, the next two each wait for their turn inside the SDK.
         for (var i = 0; i < 3; i++)
@@ -111,7 +88,7 @@ public sealed class LimitsTests : IAsyncLifetime
     [Fact]
     public async Task MaxParallel_HoldsTheCallsInFlight_AndFreesTheSlotsWhenTheyEnd()
     {
-        using var narrow = _gateway.CreateClient("sekret-limits-parallel");
+        using var narrow = Gateway.CreateClient("sekret-limits-parallel");
         var held = new List<HttpResponseMessage>();
         for (var i = 0; i < 2; i++)
         {
@@ -134,10 +111,10 @@ public sealed class LimitsTests : IAsyncLifetime
     public async Task GroupLimit_AppliesToAllItsKeysTogether()
     {
         await using var upstream = await FakeUpstream.StartAsync("grouped", Model);
-        await using var agent = TestAgent.Start(_gateway.WsUrl, upstream, o => o.WsAuthKey = "sekret-limits-ws-2");
-        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "grouped")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served in the second group");
-        using var one = _gateway.CreateClient("sekret-limits-grouped-1");
-        using var two = _gateway.CreateClient("sekret-limits-grouped-2");
+        await using var agent = TestAgent.Start(Gateway.WsUrl, upstream, o => o.WsAuthKey = "sekret-limits-ws-2");
+        await Eventually.UntilAsync(async () => (await Gateway.SnapshotAsync(Model, "grouped")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served in the second group");
+        using var one = Gateway.CreateClient("sekret-limits-grouped-1");
+        using var two = Gateway.CreateClient("sekret-limits-grouped-2");
 
         using var stream = await ChatCalls.StreamAsync(one, Model, tokens: 400, delayMs: 10);
         Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
@@ -147,7 +124,7 @@ public sealed class LimitsTests : IAsyncLifetime
     [Fact]
     public async Task TokensPerMinute_Spent_Answers429Tokens_UntilTheBucketRefills()
     {
-        using var thrifty = _gateway.CreateClient("sekret-limits-tpm");
+        using var thrifty = Gateway.CreateClient("sekret-limits-tpm");
 
         // 3 + 60 tokens against 600 a minute (a bucket of 15): it takes the bucket to -48, about 5 s of refill (more if
         // the calls probing for the refusal were admitted before this silo learnt the level).

@@ -13,15 +13,12 @@ namespace Synapse.Tests.Observability;
 public sealed class StatusUsageTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>, IAsyncLifetime
 {
     private const string Model = "usage-page-model";
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-usage-page-");
-    private TestGateway _gateway = null!;
-    private FakeUpstream _upstream = null!;
-    private TestAgent _agent = null!;
+    private KeyGroupsGateway _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var file = Path.Combine(_folder.FullName, "groups.yaml");
-        await File.WriteAllTextAsync(file, """
+    private TestGateway Gateway => _host.Gateway;
+
+    public async Task InitializeAsync() => _host = await KeyGroupsGateway.StartAsync(
+        """
             admin_keys: [sekret-page-admin]
             groups:
               - name: alpha
@@ -32,30 +29,14 @@ public sealed class StatusUsageTests(ChromiumFixture chromium) : IClassFixture<C
                 ws_auth_keys: [sekret-page-ws-beta]
                 api_keys: [sekret-page-beta]
 
-            """);
-        _gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Synapse:Tenancy:ConfigFile"] = file,
-            ["Synapse:Tenancy:ReloadOnSignal"] = "false",
-        });
-        _upstream = await FakeUpstream.StartAsync("page", Model);
-        _agent = TestAgent.Start(_gateway.WsUrl, _upstream, o => o.WsAuthKey = "sekret-page-ws");
-        await _agent.WaitConnectedAsync();
-        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "alpha")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served");
-    }
+            """, Model, "alpha", "sekret-page-ws");
 
-    public async Task DisposeAsync()
-    {
-        await _agent.DisposeAsync();
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-        _folder.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task UsageTable_AdminSeesEveryKey_AnotherKeyOnlyItsOwnRows()
     {
-        using var alpha = _gateway.CreateClient("sekret-page-alpha");
+        using var alpha = Gateway.CreateClient("sekret-page-alpha");
         Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(alpha, Model));
 
         // Over its rpm (a burst of 1.5): refused, and counted as such.
@@ -84,7 +65,7 @@ public sealed class StatusUsageTests(ChromiumFixture chromium) : IClassFixture<C
 
     private async Task<StatusPageSession> OpenWithKeyAsync(string key)
     {
-        var session = await StatusPageSession.OpenAsync(chromium.Browser, _gateway.BaseUrl + "/");
+        var session = await StatusPageSession.OpenAsync(chromium.Browser, Gateway.BaseUrl + "/");
         await session.Page.Locator("#key-input").FillAsync(key);
         await session.Page.Locator("#key-input").PressAsync("Enter");
         await Expect(session.Page.Locator("#usage")).ToBeVisibleAsync(new() { Timeout = 20_000 });

@@ -12,15 +12,14 @@ namespace Synapse.Tests.Tenancy;
 public sealed class AliasTests : IAsyncLifetime
 {
     private const string Target = "alias-target-70b";
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-alias-");
-    private TestGateway _gateway = null!;
-    private FakeUpstream _upstream = null!;
-    private TestAgent _agent = null!;
+    private KeyGroupsGateway _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var file = Path.Combine(_folder.FullName, "groups.yaml");
-        await File.WriteAllTextAsync(file, $$"""
+    private TestGateway Gateway => _host.Gateway;
+
+    private FakeUpstream Upstream => _host.Upstream;
+
+    public async Task InitializeAsync() => _host = await KeyGroupsGateway.StartAsync(
+        $$"""
             groups:
               - name: alpha
                 ws_auth_keys: [sekret-alias-ws]
@@ -30,32 +29,16 @@ public sealed class AliasTests : IAsyncLifetime
                 ws_auth_keys: [sekret-alias-ws-beta]
                 api_keys: [sekret-alias-beta]
 
-            """);
-        _gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Synapse:Tenancy:ConfigFile"] = file,
-            ["Synapse:Tenancy:ReloadOnSignal"] = "false",
-        });
-        _upstream = await FakeUpstream.StartAsync("alias", Target);
-        _agent = TestAgent.Start(_gateway.WsUrl, _upstream, o => o.WsAuthKey = "sekret-alias-ws");
-        await _agent.WaitConnectedAsync();
-        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Target, "alpha")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served");
-    }
+            """, Target, "alpha", "sekret-alias-ws");
 
-    public async Task DisposeAsync()
-    {
-        await _agent.DisposeAsync();
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-        _folder.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Alias_IsServedByItsModel_AndTheUpstreamIsAskedForTheRealName(bool stream)
     {
-        using var alpha = _gateway.CreateClient("sekret-alias-alpha");
+        using var alpha = Gateway.CreateClient("sekret-alias-alpha");
 
         using var response = stream
             ? await ChatCalls.StreamAsync(alpha, "gpt-4o", tokens: 3, delayMs: 0)
@@ -63,7 +46,7 @@ public sealed class AliasTests : IAsyncLifetime
         await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var sent = JsonDocument.Parse(_upstream.Requests.Last().Body);
+        using var sent = JsonDocument.Parse(Upstream.Requests.Last().Body);
         Assert.Equal(Target, sent.RootElement.GetProperty("model").GetString());
         Assert.Equal(stream, sent.RootElement.TryGetProperty("stream", out var s) && s.GetBoolean());
     }
@@ -71,8 +54,8 @@ public sealed class AliasTests : IAsyncLifetime
     [Fact]
     public async Task Alias_IsListed_InItsGroupOnly_AndMeansNothingInAnother()
     {
-        using var alpha = _gateway.CreateClient("sekret-alias-alpha");
-        using var beta = _gateway.CreateClient("sekret-alias-beta");
+        using var alpha = Gateway.CreateClient("sekret-alias-alpha");
+        using var beta = Gateway.CreateClient("sekret-alias-beta");
 
         var listed = (await Json.ReadAsync(await alpha.GetAsync(new Uri("/v1/models", UriKind.Relative)))).GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()).ToArray();
         Assert.Contains("gpt-4o", listed);

@@ -14,16 +14,13 @@ namespace Synapse.Tests.Usage;
 public sealed class BudgetTests : IAsyncLifetime
 {
     private const string Model = "budget-model";
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-budget-");
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 23, 58, 0, TimeSpan.Zero));
-    private TestGateway _gateway = null!;
-    private FakeUpstream _upstream = null!;
-    private TestAgent _agent = null!;
+    private KeyGroupsGateway _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var file = Path.Combine(_folder.FullName, "groups.yaml");
-        await File.WriteAllTextAsync(file, """
+    private TestGateway Gateway => _host.Gateway;
+
+    public async Task InitializeAsync() => _host = await KeyGroupsGateway.StartAsync(
+        """
             groups:
               - name: team
                 ws_auth_keys: [sekret-budget-ws]
@@ -31,29 +28,15 @@ public sealed class BudgetTests : IAsyncLifetime
                   - { name: capped, key: sekret-budget-capped, budget: { tokens: 40, period: day } }
                   - sekret-budget-free
 
-            """);
-        _gateway = await TestGateway.StartAsync(
-            new Dictionary<string, string?> { ["Synapse:Tenancy:ConfigFile"] = file, ["Synapse:Tenancy:ReloadOnSignal"] = "false" },
-            configure: b => b.Services.AddKeyedSingleton<TimeProvider>(UsageOptions.ClockKey, _clock));
-        _upstream = await FakeUpstream.StartAsync("budget", Model);
-        _agent = TestAgent.Start(_gateway.WsUrl, _upstream, o => o.WsAuthKey = "sekret-budget-ws");
-        await _agent.WaitConnectedAsync();
-        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "team")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served");
-    }
+            """, Model, "team", "sekret-budget-ws", configure: b => b.Services.AddKeyedSingleton<TimeProvider>(UsageOptions.ClockKey, _clock));
 
-    public async Task DisposeAsync()
-    {
-        await _agent.DisposeAsync();
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-        _folder.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task SpentBudget_Answers429InsufficientQuota_UntilTheDayRollsOver_OtherKeysUnaffected()
     {
-        using var capped = _gateway.CreateClient("sekret-budget-capped");
-        using var free = _gateway.CreateClient("sekret-budget-free");
+        using var capped = Gateway.CreateClient("sekret-budget-capped");
+        using var free = Gateway.CreateClient("sekret-budget-free");
 
         // 3 prompt + 15 completion tokens a call: the third call finds 36 of 40 spent and may still go; one after it may not.
         HttpResponseMessage? refused = null;

@@ -17,15 +17,12 @@ public sealed class UsageEndpointTests : IAsyncLifetime
     private const string AdminKey = "sekret-usage-admin";
     private const string Model = "usage-model";
 
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("synapse-usage-");
-    private TestGateway _gateway = null!;
-    private FakeUpstream _upstream = null!;
-    private TestAgent _agent = null!;
+    private KeyGroupsGateway _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        var file = Path.Combine(_folder.FullName, "groups.yaml");
-        await File.WriteAllTextAsync(file, $"""
+    private TestGateway Gateway => _host.Gateway;
+
+    public async Task InitializeAsync() => _host = await KeyGroupsGateway.StartAsync(
+        $"""
             admin_keys: [{AdminKey}]
             groups:
               - name: alpha
@@ -38,31 +35,15 @@ public sealed class UsageEndpointTests : IAsyncLifetime
                 ws_auth_keys: [sekret-usage-ws-beta]
                 api_keys: [{BetaKey}]
 
-            """);
-        _gateway = await TestGateway.StartAsync(new Dictionary<string, string?>
-        {
-            ["Synapse:Tenancy:ConfigFile"] = file,
-            ["Synapse:Tenancy:ReloadOnSignal"] = "false",
-        });
-        _upstream = await FakeUpstream.StartAsync("usage", Model);
-        _agent = TestAgent.Start(_gateway.WsUrl, _upstream, o => o.WsAuthKey = "sekret-usage-ws-alpha");
-        await _agent.WaitConnectedAsync();
-        await Eventually.UntilAsync(async () => (await _gateway.SnapshotAsync(Model, "alpha")).Instances.Length == 1, TimeSpan.FromSeconds(20), "the model is served in alpha");
-    }
+            """, Model, "alpha", "sekret-usage-ws-alpha");
 
-    public async Task DisposeAsync()
-    {
-        await _agent.DisposeAsync();
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-        _folder.Delete(recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Usage_CountsEachKeysCallsAndTokens_ShowingAKeyOnlyItself_AndAnAdminEveryKeyAndGroup()
     {
-        using var alpha = _gateway.CreateClient(AlphaKey);
-        using var budgeted = _gateway.CreateClient(BudgetedKey);
+        using var alpha = Gateway.CreateClient(AlphaKey);
+        using var budgeted = Gateway.CreateClient(BudgetedKey);
         Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(alpha, Model));
         Assert.Equal(HttpStatusCode.OK, await ChatCalls.PostAsync(alpha, Model));
         using (var stream = await ChatCalls.StreamAsync(alpha, Model, tokens: 5, delayMs: 0))
@@ -101,7 +82,7 @@ public sealed class UsageEndpointTests : IAsyncLifetime
         Assert.Equal("beta/key-1", Assert.Single(beta.GetProperty("keys").EnumerateArray()).GetProperty("name").GetString());
         Assert.DoesNotContain("sekret", admin.GetRawText(), StringComparison.Ordinal);
 
-        using var anonymous = _gateway.CreateClient();
+        using var anonymous = Gateway.CreateClient();
         using var refused = await anonymous.GetAsync(new Uri("/usage", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
@@ -128,7 +109,7 @@ public sealed class UsageEndpointTests : IAsyncLifetime
 
     private async Task<JsonElement> GetAsync(string key)
     {
-        using var client = _gateway.CreateClient(key);
+        using var client = Gateway.CreateClient(key);
         using var response = await client.GetAsync(new Uri("/usage", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
