@@ -19,6 +19,9 @@ public sealed class ModelInstance
 
     public string MetadataJson { get; internal set; } = "{}";
 
+    /// <summary>The engine's own load (queue, KV cache), when the agent reads it; see <see cref="EngineQueueEstimate"/>.</summary>
+    public EngineQueueEstimate Engine { get; } = new();
+
     /// <summary>
     /// Recent time to the response head, in milliseconds: the median of the last few requests (so one slow first call,
     /// a cold connection or JIT, does not brand an instance slow), 0 until three were measured.
