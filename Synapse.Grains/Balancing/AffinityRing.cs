@@ -45,9 +45,9 @@ public sealed class AffinityRing
     /// The instance for <paramref name="key"/> among <paramref name="candidates"/> (those that can take a request now),
     /// keeping each within <paramref name="bound"/> × the average load; null when none is within it.
     /// </summary>
-    /// <param name="totalInFlight">Requests in flight on every live instance of the model.</param>
+    /// <param name="totalLoad">The <see cref="ModelInstance.Occupancy"/> of every live instance of the model, summed.</param>
     /// <param name="totalCapacity">Capacity of every live instance; an instance's share of the load follows its capacity.</param>
-    public ModelInstance? Pick(ulong key, IReadOnlyList<ModelInstance> candidates, double bound, int totalInFlight, int totalCapacity)
+    public ModelInstance? Pick(ulong key, IReadOnlyList<ModelInstance> candidates, double bound, int totalLoad, int totalCapacity)
     {
         if (_points.Length == 0 || candidates.Count == 0)
         {
@@ -81,7 +81,7 @@ public sealed class AffinityRing
             candidateOf[owner] = -1;
             remaining--;
             var candidate = candidates[index];
-            if (candidate.InFlight + 1 <= Bound(candidate, bound, totalInFlight, totalCapacity))
+            if (candidate.Occupancy + 1 <= Bound(candidate, bound, totalLoad, totalCapacity))
             {
                 return candidate;
             }
@@ -90,9 +90,13 @@ public sealed class AffinityRing
         return null;
     }
 
-    /// <summary>The most requests <paramref name="instance"/> may hold: its share of the load, with the new request, times the bound, rounded up.</summary>
-    private static double Bound(ModelInstance instance, double bound, int totalInFlight, int totalCapacity) =>
-        Math.Ceiling(bound * (totalInFlight + 1) * Math.Max(1, instance.Capacity) / Math.Max(1, totalCapacity));
+    /// <summary>
+    /// The most requests <paramref name="instance"/> may hold: its share of the load, with the new request, times the
+    /// bound, rounded up. The load counts what engines report waiting, so a conversation whose instance has a long
+    /// queue (other clients, a slow engine) moves on rather than wait for its cached prefix.
+    /// </summary>
+    public static double Bound(ModelInstance instance, double bound, int totalLoad, int totalCapacity) =>
+        Math.Ceiling(bound * (totalLoad + 1) * Math.Max(1, instance.Capacity) / Math.Max(1, totalCapacity));
 
     private static ulong PointOf(string agentId, int replica, Span<byte> buffer)
     {

@@ -32,8 +32,11 @@ public sealed class EngineQueueEstimate
     /// <summary>Requests the engine generates at once: what it reports (llama.cpp's slots), else the most seen running.</summary>
     public int Slots => Load?.Capacity is > 0 and var capacity ? capacity : Math.Max(1, _slotsSeen);
 
-    /// <summary>Requests waiting in the engine's own queue now: its last count, plus those sent since, less those ended.</summary>
-    public int Waiting => Load is null ? 0 : Math.Max(0, Load.Running + (Load.Waiting ?? 0) + _startedSince - _endedSince - Slots);
+    /// <summary>Requests the engine holds now, running or waiting: its last count, plus those sent since, less those ended.</summary>
+    public int Outstanding => Load is null ? 0 : Math.Max(0, Load.Running + (Load.Waiting ?? 0) + _startedSince - _endedSince);
+
+    /// <summary>Requests waiting in the engine's own queue now (<see cref="Outstanding"/> beyond its slots).</summary>
+    public int Waiting => Math.Max(0, Outstanding - Slots);
 
     /// <summary>Fraction of the KV cache in use, when the engine says.</summary>
     public double? KvUsage => Load?.KvUsage;

@@ -14,7 +14,7 @@ internal sealed partial class ModelGrain
         var now = Environment.TickCount64;
         var anyLive = false;
         var anyHealthy = false;
-        var totalInFlight = 0;
+        var totalLoad = 0;
         var totalCapacity = 0;
         _candidates.Clear();
         foreach (var instance in _instances.Values)
@@ -25,7 +25,7 @@ internal sealed partial class ModelGrain
             }
 
             anyLive = true;
-            totalInFlight += instance.InFlight;
+            totalLoad += instance.Occupancy;
             totalCapacity += instance.Capacity;
             if (instance.InFlight >= instance.Capacity)
             {
@@ -52,7 +52,7 @@ internal sealed partial class ModelGrain
         }
 
         SetAsideFullCaches();
-        var picked = PickByAffinity(request.AffinityKey, totalInFlight, totalCapacity)
+        var picked = PickByAffinity(request.AffinityKey, totalLoad, totalCapacity)
             ?? PreferLocal(_policy.Pick(_candidates, _balancing), request.CallerSilo);
         ModelInstance.Picked(picked, _candidates);
         var connection = PickConnection(picked, request);
@@ -93,7 +93,7 @@ internal sealed partial class ModelGrain
     }
 
     /// <summary>The instance holding this conversation's prefix while its load is within bounds; null without a key or affinity.</summary>
-    private ModelInstance? PickByAffinity(ulong key, int totalInFlight, int totalCapacity)
+    private ModelInstance? PickByAffinity(ulong key, int totalLoad, int totalCapacity)
     {
         if (key == 0 || !_affinityOn)
         {
@@ -106,7 +106,7 @@ internal sealed partial class ModelGrain
             _ringStale = false;
         }
 
-        return _affinity.Pick(key, _candidates, _options.Affinity.LoadBound, totalInFlight, totalCapacity);
+        return _affinity.Pick(key, _candidates, _options.Affinity.LoadBound, totalLoad, totalCapacity);
     }
 
     /// <summary>

@@ -93,6 +93,12 @@ public sealed class ModelInstance
         picked.PassedOver = 0;
     }
 
+    /// <summary>
+    /// Requests this instance holds: those in flight from this gateway, or, when its engine reports more (other
+    /// clients, a queue), the engine's count.
+    /// </summary>
+    public int Occupancy => Math.Max(InFlight, Engine.Outstanding);
+
     /// <summary>In-flight relative to capacity: 0 idle, 1 full.</summary>
     public double Load => (double)InFlight / Math.Max(1, Capacity);
 
