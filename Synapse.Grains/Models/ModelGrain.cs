@@ -191,6 +191,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
             LatencyMs = Math.Round(i.LatencyMs, 1),
             LastRefresh = i.Connections.Values.Select(c => c.LastRefresh).DefaultIfEmpty().Max(),
             ConsecutiveFailures = i.ConsecutiveFailures,
+            Engine = i.Engine.Load,
+            EngineWaiting = i.Engine.Waiting,
         }).ToArray();
         return Task.FromResult(new ModelSnapshot
         {
