@@ -22,6 +22,7 @@ internal sealed record SoakCallerKind(string Name, bool Stream, int Tokens, int 
 /// </summary>
 internal sealed class SoakCallers : IDisposable
 {
+    private static readonly TimeSpan ErrorPause = TimeSpan.FromMilliseconds(100);
     private readonly SocketsHttpHandler _handler;
     private readonly HttpClient _client;
     private readonly Uri _url;
@@ -109,12 +110,14 @@ internal sealed class SoakCallers : IDisposable
         while (!stop.IsCancellationRequested)
         {
             var walkAway = random.NextDouble() < kind.WalkAway;
-            await CallAsync(kind, body, buffer, walkAway ? random.Next(1, 20) : null);
-            if (kind.Think > TimeSpan.Zero)
+            var failed = !await CallAsync(kind, body, buffer, walkAway ? random.Next(1, 20) : null);
+            // A gateway failing fast (no instance left, a silo going away) must not turn a caller into a busy loop.
+            var pause = failed ? kind.Think + ErrorPause : kind.Think;
+            if (pause > TimeSpan.Zero)
             {
                 try
                 {
-                    await Task.Delay(kind.Think, stop);
+                    await Task.Delay(pause, stop);
                 }
                 catch (OperationCanceledException)
                 {
@@ -124,8 +127,11 @@ internal sealed class SoakCallers : IDisposable
         }
     }
 
-    /// <summary>One call. A caller that walks away leaves a stream after its first event, a chat call after <paramref name="walkAwayMs"/>.</summary>
-    private async Task CallAsync(SoakCallerKind kind, byte[] body, byte[] buffer, int? walkAwayMs)
+    /// <summary>
+    /// One call; false when it failed. A caller that walks away leaves a stream after its first event, a chat call
+    /// after <paramref name="walkAwayMs"/>.
+    /// </summary>
+    private async Task<bool> CallAsync(SoakCallerKind kind, byte[] body, byte[] buffer, int? walkAwayMs)
     {
         var id = Interlocked.Increment(ref _ids);
         _inFlight[id] = Stopwatch.GetTimestamp();
@@ -221,6 +227,8 @@ internal sealed class SoakCallers : IDisposable
         {
             Interlocked.Increment(ref _ok);
         }
+
+        return error is null;
     }
 
     public void Dispose()

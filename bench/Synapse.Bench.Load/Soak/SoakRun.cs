@@ -41,7 +41,7 @@ internal sealed class SoakRun : IDisposable
         Timeout = TimeSpan.FromSeconds(5),
     };
 
-    private readonly List<(double At, string What)> _events = [];
+    private readonly List<(double At, string What, bool Setup)> _events = [];
     private readonly List<SoakSample> _samples = [];
     private readonly Dictionary<string, SiloSlot> _silos = new(StringComparer.Ordinal);
     private readonly ChildProcess?[] _agents = new ChildProcess?[Agents + 1];
@@ -152,7 +152,8 @@ internal sealed class SoakRun : IDisposable
             else if (_clock.Elapsed >= nextChurn)
             {
                 await ChurnAsync(churns++);
-                nextChurn += _settings.ChurnEvery;
+                // From now: a restart that took long (or the silo's) does not bunch the next ones up.
+                nextChurn = _clock.Elapsed + _settings.ChurnEvery;
             }
 
             CheckAlive(upstream, balancer, a.Process!);
@@ -322,8 +323,8 @@ internal sealed class SoakRun : IDisposable
     private void Note(string what)
     {
         var at = _clock.Elapsed.TotalSeconds;
-        _events.Add((at, what));
-        Console.WriteLine($"  [{Clock(_clock.Elapsed)}] {what}");
+        _events.Add((at, what, !_clock.IsRunning));
+        Console.WriteLine($"  [{(_clock.IsRunning ? Clock(_clock.Elapsed) : "setup")}] {what}");
     }
 
     private IEnumerable<ChildProcess> Live() => _agents.OfType<ChildProcess>().Concat(_silos.Values.Select(s => s.Process).OfType<ChildProcess>());

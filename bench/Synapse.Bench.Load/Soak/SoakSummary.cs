@@ -18,7 +18,7 @@ internal sealed record SoakSummary(string Markdown, bool Met)
     ];
 
     public static SoakSummary Write(SoakSettings settings, Machine machine, IReadOnlyList<SoakCallerKind> mix, IReadOnlyList<SoakSample> samples,
-        IReadOnlyList<(double At, string What)> events, SoakCallers callers, int hungAtEnd, TimeSpan ran, TimeSpan? restartedAt)
+        IReadOnlyList<(double At, string What, bool Setup)> events, SoakCallers callers, int hungAtEnd, TimeSpan ran, TimeSpan? restartedAt)
     {
         var text = new StringBuilder();
         var hung = callers.Hung + hungAtEnd;
@@ -84,9 +84,9 @@ internal sealed record SoakSummary(string Markdown, bool Met)
         text.AppendLine();
         text.AppendLine("What happened:");
         text.AppendLine();
-        foreach (var (at, what) in events)
+        foreach (var (at, what, setup) in events)
         {
-            text.AppendLine($"- {SoakRun.Clock(TimeSpan.FromSeconds(at))} {what}");
+            text.AppendLine($"- {(setup ? "setup" : SoakRun.Clock(TimeSpan.FromSeconds(at)))} {what}");
         }
 
         return new SoakSummary(text.ToString(), met);
