@@ -66,6 +66,17 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         return Task.CompletedTask;
     }
 
+    public Task RegisterMany(InstanceRegistration[] registrations)
+    {
+        foreach (var registration in registrations)
+        {
+            Upsert(registration, adoptActiveRequests: false);
+        }
+
+        DrainQueue();
+        return Task.CompletedTask;
+    }
+
     public Task Unregister(string agentId, string connectionId)
     {
         if (_instances.TryGetValue(agentId, out var instance))
