@@ -37,8 +37,10 @@ public sealed class EngineAwarePolicy : ILoadBalancingPolicy
             var candidate = candidates[i];
             var wait = ExpectedWait(candidate, drainMs, now);
             var comparison = CompareWaits(wait, bestWait);
-            if (comparison == 0)
+            if (comparison == 0 && wait == 0 && bestWait == 0)
             {
+                // Room on both: the fewer in flight here. Between two queues that start a request as soon, in-flight
+                // counts would favour the slower engine (it holds fewer), so those ties go at random.
                 comparison = ModelInstance.CompareLoad(candidate, best);
             }
 
@@ -70,6 +72,29 @@ public sealed class EngineAwarePolicy : ILoadBalancingPolicy
         // Nothing known of any engine's pace: a second per request per slot, so queues compare relative to engine size.
         var drainMs = instance.Engine.CompletionIntervalMs(nowTick) ?? typicalDrainMs ?? 1000.0 / instance.Engine.Slots;
         return (waiting + 1) * drainMs;
+    }
+
+    /// <summary>
+    /// True when <paramref name="instance"/>'s engine would start a request more than <paramref name="bound"/> times
+    /// later than the soonest of <paramref name="candidates"/> (or at all later, when one has room): prefix affinity
+    /// then gives way, since a cached prefix saves a prefill, never a queue on a slower engine. False without signals.
+    /// </summary>
+    public static bool StartsMuchLater(ModelInstance instance, IReadOnlyList<ModelInstance> candidates, double bound)
+    {
+        if (!AnySignals(candidates))
+        {
+            return false;
+        }
+
+        var now = Environment.TickCount64;
+        var drainMs = TypicalCompletionIntervalMs(candidates, now);
+        var soonest = double.MaxValue;
+        foreach (var candidate in candidates)
+        {
+            soonest = Math.Min(soonest, ExpectedWait(candidate, drainMs, now));
+        }
+
+        return ExpectedWait(instance, drainMs, now) > bound * soonest;
     }
 
     private static int CompareWaits(double a, double b)

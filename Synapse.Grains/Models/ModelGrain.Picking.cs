@@ -96,7 +96,11 @@ internal sealed partial class ModelGrain
         }
     }
 
-    /// <summary>The instance holding this conversation's prefix while its load is within bounds; null without a key or affinity.</summary>
+    /// <summary>
+    /// The instance holding this conversation's prefix while its load is within bounds and, where engines report
+    /// their queues, while it would start the request within the bound of the soonest (a cached prefix saves a
+    /// prefill, not a queue on a slower engine); null without a key or affinity.
+    /// </summary>
     private ModelInstance? PickByAffinity(ulong key, int totalLoad, int totalCapacity)
     {
         if (key == 0 || !_affinityOn)
@@ -110,7 +114,8 @@ internal sealed partial class ModelGrain
             _ringStale = false;
         }
 
-        return _affinity.Pick(key, _candidates, _options.Affinity.LoadBound, totalLoad, totalCapacity);
+        var home = _affinity.Pick(key, _candidates, _options.Affinity.LoadBound, totalLoad, totalCapacity);
+        return home is not null && EngineAwarePolicy.StartsMuchLater(home, _candidates, _options.Affinity.LoadBound) ? null : home;
     }
 
     /// <summary>

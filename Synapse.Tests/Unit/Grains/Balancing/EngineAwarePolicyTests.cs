@@ -143,4 +143,44 @@ public sealed class EngineAwarePolicyTests
         Assert.Equal(0, tally["c"]);
         Assert.InRange(tally["a"], 400, 600);
     }
+
+    [Fact]
+    public void BothQueuedAlike_TiesGoAtRandom_NotToTheEngineWithFewerInFlight()
+    {
+        // Waits within 10%: 4 waiting at 30 ms a completion (150 ms) and 14 at 10 ms (150 ms).
+        var slow = Reporting("slow", running: 4, waiting: 4, inFlight: 8, slots: 4);
+        var fast = Reporting("fast", running: 4, waiting: 14, inFlight: 18, slots: 4);
+        Finished(slow, 8, 30);
+        Finished(fast, 8, 10);
+
+        var tally = Instances.Tally(_policy, [slow, fast], Instances.Seeded(8), 1000);
+
+        Assert.InRange(tally["slow"], 400, 600);
+    }
+
+    [Fact]
+    public void StartsMuchLater_HomeWithAQueueWhileAnotherHasRoom_IsTrue_AndWithoutSignalsFalse()
+    {
+        var queued = Reporting("queued", running: 4, waiting: 3, slots: 4);
+        var free = Reporting("free", running: 1, waiting: 0, slots: 4);
+
+        Assert.True(EngineAwarePolicy.StartsMuchLater(queued, [queued, free], 1.25));
+        Assert.False(EngineAwarePolicy.StartsMuchLater(free, [queued, free], 1.25));
+        Assert.False(EngineAwarePolicy.StartsMuchLater(Instances.With("a", 3), [Instances.With("a", 3), Instances.With("b", 0)], 1.25));
+    }
+
+    [Fact]
+    public void StartsMuchLater_SlowerEngineBeyondTheBound_IsTrue_WithinItFalse()
+    {
+        var slow = Reporting("slow", running: 4, waiting: 3, slots: 4);
+        var fast = Reporting("fast", running: 4, waiting: 3, slots: 4);
+        Finished(slow, 8, 30);
+        Finished(fast, 8, 10);
+
+        Assert.True(EngineAwarePolicy.StartsMuchLater(slow, [slow, fast], 1.25));
+
+        var nearlyAsFast = Reporting("near", running: 4, waiting: 3, slots: 4);
+        Finished(nearlyAsFast, 8, 12);
+        Assert.False(EngineAwarePolicy.StartsMuchLater(nearlyAsFast, [nearlyAsFast, fast], 1.25));
+    }
 }
