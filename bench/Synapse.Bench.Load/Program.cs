@@ -9,7 +9,7 @@ using Synapse.Bench.Load.Suite;
 //          one measurement against any OpenAI-compatible server
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,idle,agents] [--relay-transports BroadcastChannel,MemoryStreams]");
+    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,idle,agents,routing] [--relay-transports BroadcastChannel,MemoryStreams]");
     Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M] [--api-key K]");
     return args.Length == 0 ? 2 : 0;
 }

@@ -17,7 +17,7 @@ internal sealed record IdleCpuResult(string Transport, string Cluster, string Ro
 internal sealed record TargetResult(string Name, string Goal, string Measured, bool? Met);
 
 /// <summary>Everything one run measured: printed as one table, written as JSON.</summary>
-internal sealed class BenchReport(SuiteSettings settings, Machine machine)
+internal sealed partial class BenchReport(SuiteSettings settings, Machine machine)
 {
     public Machine Machine { get; } = machine;
 
@@ -111,6 +111,8 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
             text.AppendLine(Invariant($"  cost: {limits.Throughput:0.0%} of throughput, p50 {limits.AddedP50Ms:+0.000;-0.000} ms, p99 {limits.AddedP99Ms:+0.00;-0.00} ms"));
         }
 
+        AppendRouting(text);
+
         if (ManyAgents is { } many)
         {
             text.AppendLine();
@@ -185,6 +187,8 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 ? Invariant($"{cost:0.0%} ({l.Limited.Result.RequestsPerSecond:0} vs {l.Plain.Result.RequestsPerSecond:0} req/s, p50 {l.AddedP50Ms:+0.000;-0.000} ms, p99 {l.AddedP99Ms:+0.00;-0.00} ms)")
                 : "not measured",
             limits?.Met));
+
+        RoutingTargets(targets);
 
         var capacityId = $"stream32-50ms-x{settings.CapacityStreams}";
         var silo = Find(capacityId, "one-silo");
@@ -325,6 +329,7 @@ internal sealed class BenchReport(SuiteSettings settings, Machine machine)
                 ["added_p50_ms"] = Round(limits.AddedP50Ms, 4),
                 ["added_p99_ms"] = Round(limits.AddedP99Ms, 4),
             },
+            ["routing"] = RoutingJson(),
             ["many_agents"] = ManyAgents is not { } many ? null : new JsonObject
             {
                 ["agents"] = many.Agents,

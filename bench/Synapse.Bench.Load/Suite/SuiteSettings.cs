@@ -36,7 +36,7 @@ internal sealed record SuiteSettings
     /// <summary>How long a fresh silo is left alone before its idle CPU is measured (start-up JIT settles).</summary>
     public TimeSpan IdleSettle => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
 
-    /// <summary>Phases to run (all when empty): one-silo, limits, two-silos, idle, agents.</summary>
+    /// <summary>Phases to run (all when empty): one-silo, limits, two-silos, idle, agents, routing.</summary>
     public IReadOnlySet<string> Phases { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
     public bool Runs(string phase) => Phases.Count == 0 || Phases.Contains(phase);
