@@ -24,4 +24,10 @@ public sealed record AcquireRequest
     /// A retry after its instance dropped mid-request waits less: the caller was promised an answer soon.
     /// </summary>
     [Id(5)] public TimeSpan? ReconnectGrace { get; init; }
+
+    /// <summary>
+    /// The conversation this request belongs to (a hash of its <c>user</c>, its session header or the start of its
+    /// prompt), so it goes where its prefix is cached; 0 for none.
+    /// </summary>
+    [Id(6)] public ulong AffinityKey { get; init; }
 }

@@ -21,6 +21,10 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("Acquire"), ResponseTimeout("00:10:00")]
     Task<AcquireResult> Acquire(AcquireRequest request, CancellationToken cancellationToken);
 
+    /// <summary>An instance's engine load changed (queue, KV cache); one-way, as the next change makes a lost one moot.</summary>
+    [Alias("ReportEngineLoad"), OneWay]
+    Task ReportEngineLoad(EngineReport report);
+
     [Alias("Release")]
     Task Release(long requestId, LeaseOutcome outcome);
 

@@ -24,6 +24,7 @@ public static class SynapseGrainsSiloBuilderExtensions
     {
         var services = builder.Services;
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
+        services.AddSingleton<ILoadBalancingPolicy, EngineAwarePolicy>();
         services.AddSingleton<ILoadBalancingPolicy, PowerOfTwoChoicesPolicy>();
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<ILoadBalancingPolicy, RoundRobinPolicy>();
@@ -33,7 +34,9 @@ public static class SynapseGrainsSiloBuilderExtensions
             .BindConfiguration(ModelGrainOptions.SectionName)
             .Validate<IEnumerable<ILoadBalancingPolicy>>(
                 (options, policies) => policies.Any(p => string.Equals(p.Name, options.Policy, StringComparison.OrdinalIgnoreCase)),
-                "Synapse:Balancing:Policy names no known policy (PowerOfTwoChoices, LeastLoaded, RoundRobin).")
+                "Synapse:Balancing:Policy names no known policy (EngineAware, PowerOfTwoChoices, LeastLoaded, RoundRobin).")
+            .Validate(o => o.KvUsageThreshold is > 0 and <= 1, "Synapse:Balancing:KvUsageThreshold must be above 0 and at most 1.")
+            .Validate(o => o.Affinity.LoadBound >= 1, "Synapse:Balancing:Affinity:LoadBound must be 1 or more.")
             .Validate(o => o.MaxQueueLength >= 0, "Synapse:Balancing:MaxQueueLength must be 0 or more.")
             .Validate(o => o.QueueTimeout >= TimeSpan.Zero && o.QueueTimeout <= TimeSpan.FromMinutes(9), "Synapse:Balancing:QueueTimeout must be between 0 and 9 minutes.")
             .Validate(o => o.RegistrationTtl >= TimeSpan.FromSeconds(2), "Synapse:Balancing:RegistrationTtl must be at least 2 seconds.")

@@ -18,6 +18,7 @@ internal sealed partial class ModelGrain
         {
             instance = new ModelInstance(registration.AgentId);
             _instances.Add(registration.AgentId, instance);
+            _ringStale = true;
             LogInstanceAdded(_logger, Model, registration.AgentId, registration.Name, registration.Silo);
         }
 
@@ -26,6 +27,10 @@ internal sealed partial class ModelGrain
         instance.AgentVersion = registration.AgentVersion;
         instance.Capacity = Math.Max(1, registration.Capacity);
         instance.MetadataJson = registration.MetadataJson;
+        if (registration.Engine is { } engine)
+        {
+            instance.Engine.Update(engine, engine.ReceivedAt);
+        }
 
         if (!instance.Connections.TryGetValue(registration.ConnectionId, out var connection))
         {
@@ -117,6 +122,7 @@ internal sealed partial class ModelGrain
         if (instance.Connections.Count == 0)
         {
             _instances.Remove(instance.AgentId);
+            _ringStale = true;
             LogInstanceRemoved(_logger, Model, instance.AgentId, reason);
         }
 

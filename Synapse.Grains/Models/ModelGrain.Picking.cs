@@ -14,6 +14,8 @@ internal sealed partial class ModelGrain
         var now = Environment.TickCount64;
         var anyLive = false;
         var anyHealthy = false;
+        var totalLoad = 0;
+        var totalCapacity = 0;
         _candidates.Clear();
         foreach (var instance in _instances.Values)
         {
@@ -23,6 +25,8 @@ internal sealed partial class ModelGrain
             }
 
             anyLive = true;
+            totalLoad += instance.Occupancy;
+            totalCapacity += instance.Capacity;
             if (instance.InFlight >= instance.Capacity)
             {
                 continue;
@@ -47,10 +51,13 @@ internal sealed partial class ModelGrain
             return anyLive ? PickOutcome.Full : PickOutcome.NoInstance;
         }
 
-        var picked = PreferLocal(_policy.Pick(_candidates, _balancing), request.CallerSilo);
+        SetAsideFullCaches();
+        var picked = PickByAffinity(request.AffinityKey, totalLoad, totalCapacity)
+            ?? PreferLocal(_policy.Pick(_candidates, _balancing), request.CallerSilo);
         ModelInstance.Picked(picked, _candidates);
         var connection = PickConnection(picked, request);
         picked.InFlight++;
+        picked.Engine.Started();
         _leases[request.RequestId] = new LeaseRecord(request.RequestId, picked.AgentId, connection.ConnectionId, now);
         lease = new Lease
         {
@@ -61,6 +68,45 @@ internal sealed partial class ModelGrain
             AgentName = picked.Name,
         };
         return PickOutcome.Picked;
+    }
+
+    /// <summary>
+    /// Drops candidates whose engine reports its KV cache above the threshold, unless all do: a full cache preempts
+    /// running requests and throws away cached prefixes, so another instance serves sooner even with a longer queue.
+    /// </summary>
+    private void SetAsideFullCaches()
+    {
+        var threshold = _options.KvUsageThreshold;
+        var full = 0;
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.Engine.KvUsage > threshold)
+            {
+                full++;
+            }
+        }
+
+        if (full > 0 && full < _candidates.Count)
+        {
+            _candidates.RemoveAll(c => c.Engine.KvUsage > threshold);
+        }
+    }
+
+    /// <summary>The instance holding this conversation's prefix while its load is within bounds; null without a key or affinity.</summary>
+    private ModelInstance? PickByAffinity(ulong key, int totalLoad, int totalCapacity)
+    {
+        if (key == 0 || !_affinityOn)
+        {
+            return null;
+        }
+
+        if (_ringStale)
+        {
+            _affinity.Rebuild(_instances.Keys);
+            _ringStale = false;
+        }
+
+        return _affinity.Pick(key, _candidates, _options.Affinity.LoadBound, totalLoad, totalCapacity);
     }
 
     /// <summary>

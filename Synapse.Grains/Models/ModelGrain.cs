@@ -20,11 +20,14 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
     private readonly LinkedList<Waiter> _queue = new();
     private readonly List<ModelInstance> _candidates = [];
     private readonly LoadBalancingState _balancing = new();
+    private readonly AffinityRing _affinity = new();
     private readonly ModelGrainOptions _options;
     private readonly ILoadBalancingPolicy _policy;
     private readonly IClusterMembershipService _membership;
     private readonly ILogger<ModelGrain> _logger;
     private long _lastInstanceSeenTick = long.MinValue;
+    private bool _affinityOn;
+    private bool _ringStale = true;
 
     public ModelGrain(
         IOptions<ModelGrainOptions> options,
@@ -45,6 +48,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _affinityOn = _options.Affinity.Enabled && !_options.Affinity.DisabledModels.Contains(Model, StringComparer.Ordinal);
         this.RegisterGrainTimer(PruneAsync, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.FromSeconds(1),
@@ -144,6 +148,17 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         }
     }
 
+    public Task ReportEngineLoad(EngineReport report)
+    {
+        if (_instances.TryGetValue(report.AgentId, out var instance) && instance.Engine.Update(report.Load, report.At))
+        {
+            // Less waiting or more room may let a queued request through now rather than at the next release.
+            DrainQueue();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task Release(long requestId, LeaseOutcome outcome)
     {
         if (!_leases.Remove(requestId, out var lease))
@@ -154,6 +169,7 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         if (_instances.TryGetValue(lease.AgentId, out var instance))
         {
             instance.InFlight = Math.Max(0, instance.InFlight - 1);
+            instance.Engine.Ended(Environment.TickCount64);
             Record(instance, outcome);
         }
 

@@ -8,7 +8,16 @@ public sealed class ModelGrainOptions
     public const string SectionName = "Synapse:Balancing";
 
     /// <summary>Name of the <see cref="ILoadBalancingPolicy"/> to use.</summary>
-    public string Policy { get; set; } = LoadBalancingPolicies.PowerOfTwoChoices;
+    public string Policy { get; set; } = LoadBalancingPolicies.EngineAware;
+
+    /// <summary>
+    /// Instances whose engine reports more of its KV cache in use than this (0 to 1) get no new requests while another
+    /// can take them: a nearly full cache means preempted requests and recomputed prefixes.
+    /// </summary>
+    public double KvUsageThreshold { get; set; } = 0.9;
+
+    /// <summary>Prefix and session affinity (section <c>Synapse:Balancing:Affinity</c>).</summary>
+    public AffinityOptions Affinity { get; set; } = new();
 
     /// <summary>Requests that may wait per model while every instance is full; more get 429.</summary>
     public int MaxQueueLength { get; set; } = 1000;

@@ -19,6 +19,9 @@ public sealed class ModelInstance
 
     public string MetadataJson { get; internal set; } = "{}";
 
+    /// <summary>The engine's own load (queue, KV cache), when the agent reads it; see <see cref="EngineQueueEstimate"/>.</summary>
+    public EngineQueueEstimate Engine { get; } = new();
+
     /// <summary>
     /// Recent time to the response head, in milliseconds: the median of the last few requests (so one slow first call,
     /// a cold connection or JIT, does not brand an instance slow), 0 until three were measured.
@@ -89,6 +92,12 @@ public sealed class ModelInstance
         picked._reprobing |= picked.PassedOver >= ReprobeAfter;
         picked.PassedOver = 0;
     }
+
+    /// <summary>
+    /// Requests this instance holds: those in flight from this gateway, or, when its engine reports more (other
+    /// clients, a queue), the engine's count.
+    /// </summary>
+    public int Occupancy => Math.Max(InFlight, Engine.Outstanding);
 
     /// <summary>In-flight relative to capacity: 0 idle, 1 full.</summary>
     public double Load => (double)InFlight / Math.Max(1, Capacity);

@@ -145,7 +145,14 @@ internal sealed partial class AgentSession
             throw new FrameFormatException($"invalid engine signals: {invalid}");
         }
 
-        EngineSignals.Update(signals, Environment.TickCount64, DateTimeOffset.UtcNow);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var model in EngineSignals.Update(signals, Environment.TickCount64, now))
+        {
+            // Straight to the model grain, where instances are picked: the registration refresh would bring it
+            // seconds late. One-way, so a busy grain never slows the socket's read loop.
+            var load = EngineSignals.TryGet(model, out var current) ? current : null;
+            _ = _services.ModelGrain(Group, model).ReportEngineLoad(new EngineReport { AgentId = AgentId, Load = load, At = now });
+        }
     }
 
     private void OnDraining()

@@ -41,8 +41,8 @@ internal sealed class EngineSignalState
     public TimeSpan Age(long nowTick) =>
         _latest.ReceivedTick == long.MinValue ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(Math.Max(0, nowTick - _latest.ReceivedTick));
 
-    /// <summary>Takes a frame that <see cref="EngineSignalsValidator"/> accepted.</summary>
-    public void Update(EngineSignalsMessage message, long nowTick, DateTimeOffset now)
+    /// <summary>Takes a frame that <see cref="EngineSignalsValidator"/> accepted; returns the models whose load changed.</summary>
+    public List<string> Update(EngineSignalsMessage message, long nowTick, DateTimeOffset now)
     {
         var loads = new Dictionary<string, EngineLoad>(message.Models.Count, StringComparer.Ordinal);
         foreach (var model in message.Models)
@@ -60,8 +60,30 @@ internal sealed class EngineSignalState
             };
         }
 
+        var previous = _latest.Loads;
         _latest = new Snapshot(loads, message.IntervalMs, message.Engine, nowTick);
+        var changed = new List<string>();
+        foreach (var (model, load) in loads)
+        {
+            if (!previous.TryGetValue(model, out var before) || !SameLoad(before, load))
+            {
+                changed.Add(model);
+            }
+        }
+
+        foreach (var model in previous.Keys)
+        {
+            if (!loads.ContainsKey(model))
+            {
+                changed.Add(model);
+            }
+        }
+
+        return changed;
     }
+
+    private static bool SameLoad(EngineLoad a, EngineLoad b) =>
+        a.Running == b.Running && a.Waiting == b.Waiting && a.KvUsage == b.KvUsage && a.Capacity == b.Capacity;
 
     private sealed record Snapshot(Dictionary<string, EngineLoad> Loads, int IntervalMs, string? Engine, long ReceivedTick)
     {

@@ -24,7 +24,7 @@ internal sealed partial class InstanceLeaser(
     private readonly GatewayOptions _options = options.Value;
 
     /// <summary>A lease, or the grain's refusal; both null when the caller left.</summary>
-    public async Task<(InstanceLease? Lease, Failure? Refusal)> AcquireAsync(string group, string model, RetryBudget budget, CancellationToken cancellationToken)
+    public async Task<(InstanceLease? Lease, Failure? Refusal)> AcquireAsync(string group, string model, ulong affinityKey, RetryBudget budget, CancellationToken cancellationToken)
     {
         var grain = grains.Model(ModelKey.For(group, model));
         var deadline = Environment.TickCount64 + (long)_options.RegistryRetryWindow.TotalMilliseconds;
@@ -41,6 +41,7 @@ internal sealed partial class InstanceLeaser(
                         ExcludedAgents = [.. budget.ExcludedAgents],
                         ExcludedConnections = [.. budget.ExcludedConnections],
                         ReconnectGrace = budget.AnyExcluded ? _options.FailoverWait : null,
+                        AffinityKey = affinityKey,
                     },
                     cancellationToken);
             }

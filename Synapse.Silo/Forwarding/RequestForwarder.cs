@@ -25,7 +25,7 @@ internal sealed partial class RequestForwarder(
         var budget = new RetryBudget(_options.MaxAttempts, _options.MaxPathRetries, _options.PathRetryWindow);
         while (await budget.BeforeNextAttemptAsync(cancellationToken))
         {
-            var (lease, refusal) = await leaser.AcquireAsync(request.Group, request.Model, budget, cancellationToken);
+            var (lease, refusal) = await leaser.AcquireAsync(request.Group, request.Model, request.AffinityKey, budget, cancellationToken);
             if (lease is null)
             {
                 if (refusal is { } refused)

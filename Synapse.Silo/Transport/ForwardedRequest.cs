@@ -17,6 +17,9 @@ internal sealed record ForwardedRequest(
     /// <summary>How its usage arrives; <see cref="StreamUsageMode.Injected"/> when the gateway asked the upstream for it.</summary>
     public StreamUsageMode UsageMode { get; init; }
 
+    /// <summary>The conversation it belongs to, for prefix affinity (see <c>AffinityKeyReader</c>); 0 for none.</summary>
+    public ulong AffinityKey { get; init; }
+
     /// <summary>This request as one attempt sends it to the socket's silo (this one or another).</summary>
     public RemoteRequest ToAttempt(long requestId, SiloAddress replyTo) => new()
     {

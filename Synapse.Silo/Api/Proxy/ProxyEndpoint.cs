@@ -148,6 +148,7 @@ internal static partial class ProxyEndpoint
             upstreamBody.Body)
         {
             UsageMode = upstreamBody.UsageMode,
+            AffinityKey = AffinityKeyReader.Read(context.Request.Path.Value ?? string.Empty, context.Request.Headers, body.Span),
         };
         try
         {
