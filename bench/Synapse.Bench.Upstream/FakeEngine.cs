@@ -30,6 +30,8 @@ internal sealed class FakeEngine(EngineOptions options, IReadOnlyList<string> mo
     private long _prefixHitTokens;
     private long _promptTokens;
     private long _generationTokens;
+    private long _admitted;
+    private long _queueWaitMicros;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -77,7 +79,10 @@ internal sealed class FakeEngine(EngineOptions options, IReadOnlyList<string> mo
                 await response.BodyWriter.FlushAsync(aborted);
             }
 
+            var arrived = Stopwatch.GetTimestamp();
             await _scheduler.EnterAsync(aborted);
+            Interlocked.Increment(ref _admitted);
+            Interlocked.Add(ref _queueWaitMicros, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds);
             long held = prompt.PromptTokens;
             _scheduler.Hold(held);
             try
@@ -184,6 +189,8 @@ internal sealed class FakeEngine(EngineOptions options, IReadOnlyList<string> mo
         ["kv_tokens"] = _scheduler.KvTokens,
         ["requests"] = Interlocked.Read(ref _requests),
         ["completed"] = Interlocked.Read(ref _completed),
+        ["admitted"] = Interlocked.Read(ref _admitted),
+        ["queue_wait_ms_total"] = Interlocked.Read(ref _queueWaitMicros) / 1000.0,
         ["prefix_cache"] = options.PrefixCache,
         ["prefix_capacity"] = options.PrefixCapacity,
         ["prefixes_cached"] = _prefixes.Count,

@@ -31,7 +31,7 @@ internal sealed partial class BenchReport
             foreach (var run in scenario)
             {
                 var r = run.Measurement.Result;
-                text.AppendLine(Invariant($"  {run.Measurement.Path,-13} ttft p50 {r.TtftP50Ms,7:0.0} / p99 {r.TtftP99Ms,7:0.0} ms, stream p50 {r.LatencyP50Ms,6:0} / p99 {r.LatencyP99Ms,6:0} ms, {r.RequestsPerSecond,6:0.0} streams/s, errors {r.Errors}"));
+                text.AppendLine(Invariant($"  {run.Measurement.Path,-13} ttft p50 {r.TtftP50Ms,7:0.0} / p99 {r.TtftP99Ms,7:0.0} ms, stream p50 {r.LatencyP50Ms,6:0} / p99 {r.LatencyP99Ms,6:0} ms, {r.RequestsPerSecond,6:0.0} streams/s, errors {r.Errors}, other {run.Measurement.Window.ExternalPercent:0}%"));
                 text.AppendLine(Invariant($"  {string.Empty,-13} {run.Describe()}"));
             }
 
@@ -88,6 +88,7 @@ internal sealed partial class BenchReport
                     ["ok"] = r.Ok,
                     ["errors"] = r.Errors,
                     ["engine_requests"] = new JsonObject(run.Engines.Zip(run.Counts, (e, c) => KeyValuePair.Create(e, (JsonNode?)c.Requests))),
+                    ["engine_mean_queue_wait_ms"] = new JsonObject(run.Engines.Zip(run.Counts, (e, c) => KeyValuePair.Create(e, (JsonNode?)Round(c.MeanQueueWaitMs, 1)))),
                     ["prefix_hits"] = run.Counts.Sum(c => c.PrefixHits),
                     ["prefix_misses"] = run.Counts.Sum(c => c.PrefixMisses),
                     ["prefix_hit_rate"] = Round(run.HitRate, 4),

@@ -209,7 +209,8 @@ internal static partial class BenchSuite
                 response.EnsureSuccessStatusCode();
                 using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
                 var root = document.RootElement;
-                counts[i] = new EngineCounts(root.GetProperty("requests").GetInt64(), root.GetProperty("prefix_hits").GetInt64(), root.GetProperty("prefix_misses").GetInt64());
+                counts[i] = new EngineCounts(root.GetProperty("requests").GetInt64(), root.GetProperty("prefix_hits").GetInt64(), root.GetProperty("prefix_misses").GetInt64(),
+                    root.GetProperty("admitted").GetInt64(), root.GetProperty("queue_wait_ms_total").GetDouble());
             }
 
             return counts;
@@ -258,10 +259,18 @@ internal sealed record RoutingPath(string Name, Dictionary<string, string> Confi
 /// <summary>A fake engine of the routing phase.</summary>
 internal sealed record RoutingEngine(string Name, ChildProcess Process, Uri Url);
 
-/// <summary>What an engine counted (<c>GET /bench/stats</c>); differences of two readings are what happened between them.</summary>
-internal readonly record struct EngineCounts(long Requests, long PrefixHits, long PrefixMisses)
+/// <summary>
+/// What an engine counted (<c>GET /bench/stats</c>): requests received, prefix hits and misses, requests admitted to a
+/// slot and the time they spent in its queue before; differences of two readings are what happened between them.
+/// </summary>
+internal readonly record struct EngineCounts(long Requests, long PrefixHits, long PrefixMisses, long Admitted, double QueueWaitMs)
 {
-    public static EngineCounts operator +(EngineCounts a, EngineCounts b) => new(a.Requests + b.Requests, a.PrefixHits + b.PrefixHits, a.PrefixMisses + b.PrefixMisses);
+    /// <summary>Mean time a request waited in the engine's queue for a slot.</summary>
+    public double? MeanQueueWaitMs => Admitted > 0 ? QueueWaitMs / Admitted : null;
 
-    public static EngineCounts operator -(EngineCounts a, EngineCounts b) => new(a.Requests - b.Requests, a.PrefixHits - b.PrefixHits, a.PrefixMisses - b.PrefixMisses);
+    public static EngineCounts operator +(EngineCounts a, EngineCounts b) =>
+        new(a.Requests + b.Requests, a.PrefixHits + b.PrefixHits, a.PrefixMisses + b.PrefixMisses, a.Admitted + b.Admitted, a.QueueWaitMs + b.QueueWaitMs);
+
+    public static EngineCounts operator -(EngineCounts a, EngineCounts b) =>
+        new(a.Requests - b.Requests, a.PrefixHits - b.PrefixHits, a.PrefixMisses - b.PrefixMisses, a.Admitted - b.Admitted, a.QueueWaitMs - b.QueueWaitMs);
 }

@@ -24,7 +24,7 @@ internal sealed record RoutingScenario
     public const int FastTokenMs = 10;
     public const int SlowTokenMs = 30;
     public const int SlowInstanceSlots = 4;
-    public const int SlowInstanceAgentCapacity = 16;
+    public const int SlowInstanceAgentCapacity = 24;
 
     public const int PrefixEngines = 4;
     public const int PrefixSlots = 16;
@@ -125,6 +125,6 @@ internal sealed record RoutingRun(RoutingScenario Scenario, Measurement Measurem
     public double[] Shares => [.. Counts.Select(c => Requests > 0 ? c.Requests / (double)Requests : 0)];
 
     public string Describe() =>
-        "engines' share of requests: " + string.Join(", ", Engines.Zip(Shares, (e, s) => string.Create(CultureInfo.InvariantCulture, $"{e} {s:0%}")))
+        "engines (share of requests, mean queue wait): " + string.Join(", ", Engines.Select((e, i) => string.Create(CultureInfo.InvariantCulture, $"{e} {Shares[i]:0%} {Counts[i].MeanQueueWaitMs:0} ms")))
         + (Scenario.Id == RoutingScenario.PrefixId && HitRate is { } rate ? string.Create(CultureInfo.InvariantCulture, $"; prefix hit rate {rate:0.0%}") : string.Empty);
 }
