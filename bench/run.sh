@@ -3,10 +3,10 @@
 # fake upstream, silos and agents on 127.0.0.1 with free ports, measures every path, prints one table and writes
 # bench/results/latest.json. Every process it started is killed when it ends, however it ends.
 #
-#   bash bench/run.sh                 # the full run (about 8-9 minutes on 2 cores)
+#   bash bench/run.sh                 # the full run (about 12 minutes on 2 cores)
 #   bash bench/run.sh --quick         # 3 s per measurement, 100 streams / agents instead of 1,000 (for working on it)
 #   bash bench/run.sh --duration 20   # longer measurements; other flags: --warmup S, --out FILE,
-#                                     #   --phases one-silo,limits,two-silos,idle,agents (a subset; they run in that order)
+#                                     #   --phases one-silo,limits,two-silos,four-silos,idle,agents (a subset; they run in that order)
 #   BENCH_SKIP_BUILD=1 bash bench/run.sh   # reuse the last build
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -14,6 +14,13 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("Register")]
     Task Register(InstanceRegistration registration);
 
+    /// <summary>
+    /// The periodic refresh of every socket of one silo serving this model, in one call: a silo with 1,000 idle
+    /// agents makes one call per model per period instead of 1,000.
+    /// </summary>
+    [Alias("RegisterMany")]
+    Task RegisterMany(InstanceRegistration[] registrations);
+
     [Alias("Unregister")]
     Task Unregister(string agentId, string connectionId);
 

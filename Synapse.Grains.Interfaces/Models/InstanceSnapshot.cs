@@ -23,4 +23,10 @@ public sealed record InstanceSnapshot
     [Id(8)] public DateTimeOffset LastRefresh { get; init; }
 
     [Id(9)] public int ConsecutiveFailures { get; init; }
+
+    /// <summary>The engine's last reported load as the model grain balances on it; null without signals.</summary>
+    [Id(10)] public Agents.EngineLoad? Engine { get; init; }
+
+    /// <summary>Requests the grain estimates are waiting in the engine's queue now (the report, plus sent, less ended since).</summary>
+    [Id(11)] public int EngineWaiting { get; init; }
 }

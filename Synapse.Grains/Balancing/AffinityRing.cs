@@ -10,10 +10,23 @@ namespace Synapse.Grains.Balancing;
 /// many points on a ring of 64-bit hashes; a conversation's key goes to the first instance clockwise from it whose
 /// load stays within <c>bound</c> times the average, else on to the next. So an instance joining or leaving moves only
 /// the conversations it takes or held, and a popular conversation spills over instead of overloading one instance.
+/// A conversation that spilled over, or whose home was full, has its prefix cached where it went: the ring remembers
+/// where each recent conversation went last and sends it there again while that instance is within the bound.
 /// </summary>
 public sealed class AffinityRing
 {
     private const int PointsPerInstance = 64;
+
+    /// <summary>Conversations remembered per generation; two generations are kept, so at most twice this many.</summary>
+    private const int RememberedPerGeneration = 4096;
+
+    /// <summary>How fast the remembered peak of the model's load fades: by half every this many milliseconds.</summary>
+    private const double LoadPeakHalfLifeMs = 1000;
+
+    private double _loadPeak;
+    private long _loadPeakTick;
+    private Dictionary<ulong, string> _lastServed = [];
+    private Dictionary<ulong, string> _lastServedBefore = [];
 
     private ulong[] _points = [];
     private int[] _owners = [];
@@ -54,6 +67,19 @@ public sealed class AffinityRing
             return null;
         }
 
+        totalLoad = SmoothedLoad(totalLoad, Environment.TickCount64);
+
+        if (LastServed(key) is { } last)
+        {
+            foreach (var candidate in candidates)
+            {
+                if (candidate.AgentId == last && candidate.Occupancy + 1 <= Bound(candidate, bound, totalLoad, totalCapacity))
+                {
+                    return candidate;
+                }
+            }
+        }
+
         Span<int> candidateOf = _ordinals.Count <= 256 ? stackalloc int[_ordinals.Count] : new int[_ordinals.Count];
         candidateOf.Fill(-1);
         var remaining = 0;
@@ -89,6 +115,38 @@ public sealed class AffinityRing
 
         return null;
     }
+
+    /// <summary>
+    /// The model's load as the bound sees it: now, or the recent peak fading by half every second, whichever is
+    /// higher. Calls of a steady load end and start again all the time, and the sum dips between them; a bound that
+    /// shrank with every dip would move conversations (and lose their cached prefixes) for nothing.
+    /// </summary>
+    private int SmoothedLoad(int totalLoad, long nowTick)
+    {
+        var faded = _loadPeak * Math.Pow(0.5, (nowTick - _loadPeakTick) / LoadPeakHalfLifeMs);
+        if (totalLoad >= faded)
+        {
+            (_loadPeak, _loadPeakTick) = (totalLoad, nowTick);
+            return totalLoad;
+        }
+
+        return (int)faded;
+    }
+
+    /// <summary>Notes that <paramref name="key"/>'s conversation went to <paramref name="agentId"/>, whoever chose it.</summary>
+    public void Remember(ulong key, string agentId)
+    {
+        if (_lastServed.Count >= RememberedPerGeneration && !_lastServed.ContainsKey(key))
+        {
+            // The oldest generation goes: a conversation quiet for two generations starts again from its ring home.
+            (_lastServedBefore, _lastServed) = (_lastServed, []);
+        }
+
+        _lastServed[key] = agentId;
+    }
+
+    private string? LastServed(ulong key) =>
+        _lastServed.TryGetValue(key, out var agentId) || _lastServedBefore.TryGetValue(key, out agentId) ? agentId : null;
 
     /// <summary>
     /// The most requests <paramref name="instance"/> may hold: its share of the load, with the new request, times the

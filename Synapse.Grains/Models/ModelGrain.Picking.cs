@@ -54,6 +54,10 @@ internal sealed partial class ModelGrain
         SetAsideFullCaches();
         var picked = PickByAffinity(request.AffinityKey, totalLoad, totalCapacity)
             ?? PreferLocal(_policy.Pick(_candidates, _balancing), request.CallerSilo);
+        if (request.AffinityKey != 0 && _affinityOn)
+        {
+            _affinity.Remember(request.AffinityKey, picked.AgentId);
+        }
         ModelInstance.Picked(picked, _candidates);
         var connection = PickConnection(picked, request);
         picked.InFlight++;

@@ -66,6 +66,17 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
         return Task.CompletedTask;
     }
 
+    public Task RegisterMany(InstanceRegistration[] registrations)
+    {
+        foreach (var registration in registrations)
+        {
+            Upsert(registration, adoptActiveRequests: false);
+        }
+
+        DrainQueue();
+        return Task.CompletedTask;
+    }
+
     public Task Unregister(string agentId, string connectionId)
     {
         if (_instances.TryGetValue(agentId, out var instance))
@@ -191,6 +202,8 @@ internal sealed partial class ModelGrain : Grain, IModelGrain
             LatencyMs = Math.Round(i.LatencyMs, 1),
             LastRefresh = i.Connections.Values.Select(c => c.LastRefresh).DefaultIfEmpty().Max(),
             ConsecutiveFailures = i.ConsecutiveFailures,
+            Engine = i.Engine.Load,
+            EngineWaiting = i.Engine.Waiting,
         }).ToArray();
         return Task.FromResult(new ModelSnapshot
         {

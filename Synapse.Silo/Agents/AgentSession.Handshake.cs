@@ -49,7 +49,7 @@ internal sealed partial class AgentSession
         }
 
         LogConnected(_services.Logger, hello.AgentId, hello.Name, _remoteAddress, hello.ProductVersion, _models.Count, hello.Capacity);
-        _refresh = RefreshLoopAsync(_connection.Aborted);
+        _refresh = PublishUntilDoneAsync(_connection.Aborted);
     }
 
     /// <summary>

@@ -37,18 +37,60 @@ internal sealed partial class AgentSession
         };
     }
 
-    private async Task RefreshLoopAsync(CancellationToken aborted)
+    /// <summary>
+    /// Registers the socket's models as soon as it is up, retrying soon while the grains cannot be reached (the
+    /// model grain's silo just died); from then on <see cref="RegistrationRefresher"/> refreshes them with every other
+    /// socket of this silo.
+    /// </summary>
+    private async Task PublishUntilDoneAsync(CancellationToken aborted)
     {
         try
         {
-            while (!aborted.IsCancellationRequested)
+            while (!aborted.IsCancellationRequested && !await PublishRegistrationsAsync())
             {
-                // A failed refresh (the model grain's silo just died) is retried soon, not a whole period later.
-                var published = await PublishRegistrationsAsync();
-                await Task.Delay(published ? _services.Options.RegistrationRefreshInterval : _services.Options.RegistrationRetryDelay, aborted);
+                await Task.Delay(_services.Options.RegistrationRetryDelay, aborted);
             }
         }
         catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// For the silo's batched refresh: this socket's registrations, with its registration lock held until
+    /// <see cref="EndRefresh"/>, so a withdrawal (a model gone, the socket closed) is never overtaken by a refresh
+    /// built before it. Null when the socket is not active or a publication of its own is under way (which refreshes it).
+    /// </summary>
+    internal InstanceRegistration[]? TryBeginRefresh()
+    {
+        try
+        {
+            if (Volatile.Read(ref _state) != Active || !_registrationLock.Wait(0))
+            {
+                return null;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+
+        if (Volatile.Read(ref _state) != Active)
+        {
+            _registrationLock.Release();
+            return null;
+        }
+
+        return [.. _models.Keys.Select(BuildRegistration)];
+    }
+
+    internal void EndRefresh()
+    {
+        try
+        {
+            _registrationLock.Release();
+        }
+        catch (ObjectDisposedException)
         {
         }
     }

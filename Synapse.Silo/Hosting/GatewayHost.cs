@@ -142,6 +142,7 @@ public static partial class GatewayHost
         services.AddSingleton<ForwardingAttempt>();
         services.AddSingleton<RequestForwarder>();
         services.AddHostedService<AgentKeyRevoker>();
+        services.AddHostedService<RegistrationRefresher>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<ClientBinaries>();
         services.AddSingleton<ClusterStatusProvider>();

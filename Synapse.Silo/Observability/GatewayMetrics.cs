@@ -28,6 +28,7 @@ public sealed class GatewayMetrics
         Requests = meter.CreateCounter<long>("synapse.requests", "{request}", "API requests by model, route and status.");
         InFlight = meter.CreateUpDownCounter<long>("synapse.requests.in_flight", "{request}", "API requests this silo has on an instance, by model (waiting ones are in the queue length).");
         Retries = meter.CreateCounter<long>("synapse.retries", "{retry}", "Requests moved to another instance or path before answering, by reason.");
+        Fallbacks = meter.CreateCounter<long>("synapse.fallbacks", "{request}", "Requests served by a fallback because no instance of their model could take them, by model, fallback and reason.");
         CrossSilo = meter.CreateCounter<long>("synapse.cross_silo.requests", "{request}", "Requests whose agent socket was on another silo.");
         QueueWait = meter.CreateHistogram<double>("synapse.queue.wait", "s", "Time requests waited for a free instance.");
         RefusedRequests = meter.CreateCounter<long>("synapse.requests.refused", "{request}", "API requests refused for a limit (rate_limited) or a spent budget (quota_exceeded), by key and group.");
@@ -79,6 +80,8 @@ public sealed class GatewayMetrics
     public Counter<long> Retries { get; }
 
     public Counter<long> CrossSilo { get; }
+
+    public Counter<long> Fallbacks { get; }
 
     public Histogram<double> QueueWait { get; }
 

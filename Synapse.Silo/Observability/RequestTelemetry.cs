@@ -4,7 +4,9 @@ using Synapse.Grains.Responses;
 namespace Synapse.Silo.Observability;
 
 /// <summary>What one proxied call recorded on its way, turned into metrics when it ends.</summary>
-internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, string keyName, string model, string path)
+/// <param name="model">The model the caller's name resolves to in its group.</param>
+/// <param name="requested">The name the caller asked for: an alias of <paramref name="model"/>, or the same name.</param>
+internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, string keyName, string model, string requested, string path)
 {
     /// <summary>OpenAI-style routes kept as metric tags; any other path is one tag, as callers choose paths.</summary>
     private static readonly HashSet<string> KnownRoutes = new(StringComparer.Ordinal)
@@ -18,7 +20,10 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
     private double _firstByteSeconds = -1;
     private long _inputTokens = -1;
     private long _outputTokens = -1;
-    private bool _serving;
+    private readonly bool _isAlias = !string.Equals(requested, model, StringComparison.Ordinal);
+    private string? _servingModel;
+    private string? _fallbackFrom;
+    private string? _fallbackReason;
 
     /// <summary>The caller's key group on every metric: two groups' models of one name are two models.</summary>
     public const string GroupTag = "synapse.group";
@@ -29,7 +34,20 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
     /// <summary>The metric tag for names no instance serves: callers choose model names, dashboards should not.</summary>
     public const string UnknownModel = "_unknown";
 
+    /// <summary>The name the caller asked for, as a request metric's tag: for the model it resolved to see the model tag.</summary>
+    public const string RequestedModelTag = "synapse.requested_model";
+
+    /// <summary>Whether a fallback served the call (<c>true</c>/<c>false</c>), on the request metrics.</summary>
+    public const string FallbackTag = "synapse.fallback";
+
+    /// <summary>The model that serves the call (a fallback, when one does); usage is counted for it.</summary>
     public string Model { get; private set; } = model;
+
+    /// <summary>The name the caller asked for (an alias, or the model's own name).</summary>
+    public string Requested { get; } = requested;
+
+    /// <summary>The model the call fell back from while a fallback serves it; null otherwise.</summary>
+    public string? FallbackFrom => _fallbackFrom;
 
     /// <summary>The caller's key group.</summary>
     public string Group { get; } = group;
@@ -72,15 +90,40 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
     /// <summary>An instance took the call (counted once, however many retries follow).</summary>
     public void Serving()
     {
-        if (!_serving)
+        if (_servingModel is null)
         {
-            _serving = true;
-            metrics.InFlight.Add(1, ModelTags());
+            _servingModel = Model;
+            metrics.InFlight.Add(1, ModelTags(_servingModel));
         }
     }
 
     /// <summary>The model turned out to be served nowhere: record it under one tag, not the caller's name.</summary>
     public void ModelUnknown() => Model = UnknownModel;
+
+    /// <summary>
+    /// <paramref name="from"/> could not take the call (<paramref name="reason"/>, an error code) and its fallback
+    /// <paramref name="fallback"/> serves it: from now on the call is recorded for the fallback.
+    /// </summary>
+    public void ServedByFallback(string from, string fallback, string reason)
+    {
+        _fallbackFrom ??= from;
+        _fallbackReason ??= reason;
+        Model = fallback;
+    }
+
+    /// <summary>The fallback could not take the call either: it is the original model's again.</summary>
+    public void FallbackRefused()
+    {
+        Model = _fallbackFrom ?? Model;
+        _fallbackFrom = null;
+        _fallbackReason = null;
+    }
+
+    /// <summary>
+    /// The caller's name as a tag, bounded as the model tag is: an alias or a model with fallbacks is a name from the
+    /// key-groups file; any other name is the model's own, so it follows the model tag (one tag for unknown names).
+    /// </summary>
+    private string RequestedTag => _isAlias || _fallbackFrom is not null ? Requested : Model;
 
     public void Retried(string reason)
     {
@@ -138,7 +181,9 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
         }
     }
 
-    private TagList ModelTags() => new() { { "gen_ai.request.model", Model }, { GroupTag, Group } };
+    private TagList ModelTags() => ModelTags(Model);
+
+    private TagList ModelTags(string model) => new() { { "gen_ai.request.model", model }, { GroupTag, Group } };
 
     private TagList OperationTags()
     {
@@ -157,9 +202,9 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
 
     public void Complete(int status)
     {
-        if (_serving)
+        if (_servingModel is not null)
         {
-            metrics.InFlight.Add(-1, ModelTags());
+            metrics.InFlight.Add(-1, ModelTags(_servingModel));
         }
 
         var errorType = FailedWith ?? (status >= 400 ? status.ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
@@ -171,6 +216,8 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
             { KeyTag, KeyName },
             { "http.route", Route },
             { "http.response.status_code", status },
+            { RequestedModelTag, RequestedTag },
+            { FallbackTag, _fallbackFrom is null ? "false" : "true" },
         };
         if (errorType is not null)
         {
@@ -190,6 +237,17 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
             metrics.CrossSilo.Add(1, ModelTags());
         }
 
+        if (_fallbackFrom is not null)
+        {
+            metrics.Fallbacks.Add(1, new TagList
+            {
+                { "gen_ai.request.model", _fallbackFrom },
+                { "synapse.fallback.model", Model },
+                { "synapse.fallback.reason", _fallbackReason },
+                { GroupTag, Group },
+            });
+        }
+
         if (_inputTokens >= 0)
         {
             metrics.TokenUsage.Record(_inputTokens, TokenTags("input"));
@@ -200,27 +258,42 @@ internal sealed class RequestTelemetry(GatewayMetrics metrics, string group, str
             metrics.TokenUsage.Record(_outputTokens, TokenTags("output"));
         }
 
+        TagActivity(status, errorType);
+    }
+
+    /// <summary>The call's span (when tracing is on): its outcome, and which model served it when it was not the one asked for.</summary>
+    private void TagActivity(int status, string? errorType)
+    {
         var activity = Activity.Current;
-        if (activity is not null && activity.Source == GatewayActivity.Source)
+        if (activity is null || activity.Source != GatewayActivity.Source)
         {
-            activity.SetTag("http.response.status_code", status);
-            activity.SetTag("synapse.retries", Retries);
-            activity.SetTag("synapse.cross_silo", CrossSilo);
-            if (_inputTokens >= 0)
-            {
-                activity.SetTag("gen_ai.usage.input_tokens", _inputTokens);
-            }
+            return;
+        }
 
-            if (_outputTokens >= 0)
-            {
-                activity.SetTag("gen_ai.usage.output_tokens", _outputTokens);
-            }
+        activity.SetTag("http.response.status_code", status);
+        activity.SetTag("synapse.retries", Retries);
+        activity.SetTag("synapse.cross_silo", CrossSilo);
+        activity.SetTag(RequestedModelTag, Requested);
+        activity.SetTag(FallbackTag, _fallbackFrom is not null);
+        if (_servingModel is not null)
+        {
+            activity.SetTag("gen_ai.response.model", Model);
+        }
 
-            if (errorType is not null)
-            {
-                activity.SetTag("error.type", errorType);
-                activity.SetStatus(ActivityStatusCode.Error, errorType);
-            }
+        if (_inputTokens >= 0)
+        {
+            activity.SetTag("gen_ai.usage.input_tokens", _inputTokens);
+        }
+
+        if (_outputTokens >= 0)
+        {
+            activity.SetTag("gen_ai.usage.output_tokens", _outputTokens);
+        }
+
+        if (errorType is not null)
+        {
+            activity.SetTag("error.type", errorType);
+            activity.SetStatus(ActivityStatusCode.Error, errorType);
         }
     }
 }

@@ -20,6 +20,15 @@ internal sealed record ForwardedRequest(
     /// <summary>The conversation it belongs to, for prefix affinity (see <c>AffinityKeyReader</c>); 0 for none.</summary>
     public ulong AffinityKey { get; init; }
 
+    /// <summary>The name the caller asked for: an alias, or <see cref="Model"/> itself (for logs and metrics).</summary>
+    public string Requested { get; init; } = Model;
+
+    /// <summary>
+    /// The models to try, in order, when no instance of <see cref="Model"/> can take the request: its group's
+    /// fallbacks that the caller may use (see <c>Forwarding/FallbackRoute</c>).
+    /// </summary>
+    public IReadOnlyList<string> Fallbacks { get; init; } = [];
+
     /// <summary>This request as one attempt sends it to the socket's silo (this one or another).</summary>
     public RemoteRequest ToAttempt(long requestId, SiloAddress replyTo) => new()
     {

@@ -14,7 +14,11 @@ public sealed class GatewayFixture : IAsyncLifetime
 
         // Every test here makes models of its own, hundreds in a run: the charts' default of 32 would be spent early.
         ["Synapse:History:MaxModels"] = "1000",
+        ["Synapse:Balancing:Affinity:DisabledModels:0"] = AffinityOffModel,
     });
+
+    /// <summary>The one model of this gateway balanced without prefix affinity.</summary>
+    public const string AffinityOffModel = "affinity-off";
 
     public async Task DisposeAsync() => await Gateway.DisposeAsync();
 

@@ -26,15 +26,26 @@ public sealed class KeyGroupsGateway : IAsyncDisposable
     public string Model { get; }
 
     /// <summary>Starts it and waits until <paramref name="model"/> is served in <paramref name="group"/>.</summary>
+    /// <param name="settings">Extra gateway configuration keys (e.g. <c>Synapse:Balancing:MaxQueueLength</c>).</param>
     public static async Task<KeyGroupsGateway> StartAsync(
-        string yaml, string model, string group, string agentKey, Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null, int agentConcurrency = 64)
+        string yaml,
+        string model,
+        string group,
+        string agentKey,
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configure = null,
+        int agentConcurrency = 64,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var folder = Directory.CreateTempSubdirectory("synapse-groups-");
         var file = Path.Combine(folder.FullName, "groups.yaml");
         await File.WriteAllTextAsync(file, yaml);
-        var gateway = await TestGateway.StartAsync(
-            new Dictionary<string, string?> { ["Synapse:Tenancy:ConfigFile"] = file, ["Synapse:Tenancy:ReloadOnSignal"] = "false" },
-            configure: configure);
+        var config = new Dictionary<string, string?> { ["Synapse:Tenancy:ConfigFile"] = file, ["Synapse:Tenancy:ReloadOnSignal"] = "false" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        var gateway = await TestGateway.StartAsync(config, configure: configure);
         var upstream = await FakeUpstream.StartAsync(group, model);
         var agent = TestAgent.Start(gateway.WsUrl, upstream, o =>
         {

@@ -1,16 +1,25 @@
 using System.Globalization;
+using System.Net;
+using Synapse.Bench.Load.Balancer;
 using Synapse.Bench.Load.Load;
+using Synapse.Bench.Load.Soak;
 using Synapse.Bench.Load.Suite;
 
-// Two commands:
+// Four commands:
 //   suite  [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases a,b] [--relay-transports x,y]
 //          the whole benchmark (bench/run.sh runs this)
 //   load   --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M] [--api-key K]
 //          one measurement against any OpenAI-compatible server
+//   soak   [--root DIR] [--minutes N]
+//          the soak: two silos, mixed load with churn, memory sampled (bench/soak.sh runs this)
+//   balance --port P --backends HOST:PORT,HOST:PORT...
+//          a round-robin TCP balancer (the four-silos phase and the soak start it)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,idle,agents,routing] [--relay-transports BroadcastChannel,MemoryStreams]");
+    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,four-silos,idle,agents,routing] [--relay-transports BroadcastChannel,MemoryStreams]");
     Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M] [--api-key K]");
+    Console.WriteLine("       Synapse.Bench.Load soak [--root DIR] [--minutes N]");
+    Console.WriteLine("       Synapse.Bench.Load balance --port P --backends HOST:PORT,HOST:PORT...");
     return args.Length == 0 ? 2 : 0;
 }
 
@@ -87,6 +96,33 @@ switch (args[0])
                 : [],
         };
         return await BenchSuite.RunAsync(settings, stop.Token);
+    }
+
+    case "soak":
+    {
+        var settings = new SoakSettings
+        {
+            Root = options.GetValueOrDefault("--root") ?? SuiteSettings.FindRoot(),
+            Minutes = Number("--minutes", 20),
+        };
+        return await SoakRun.RunAsync(settings, stop.Token);
+    }
+
+    case "balance":
+    {
+        if (!options.TryGetValue("--backends", out var list))
+        {
+            await Console.Error.WriteLineAsync("balance needs --backends HOST:PORT,HOST:PORT...");
+            return 2;
+        }
+
+        IPEndPoint[] backends = [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(IPEndPoint.Parse)];
+        using var balancer = new TcpBalancer(new IPEndPoint(IPAddress.Loopback, (int)Number("--port", 0)), backends);
+        balancer.Start();
+        Console.WriteLine($"listening 127.0.0.1:{balancer.Port}, round robin over {string.Join(", ", backends.Select(b => b.ToString()))}");
+        await balancer.RunAsync(stop.Token);
+        Console.WriteLine($"accepted {balancer.Accepted} connections, {balancer.Refused} refused (no backend answered)");
+        return 0;
     }
 
     default:

@@ -134,7 +134,7 @@ internal static partial class ProxyEndpoint
         var services = context.RequestServices;
         var caller = context.Caller();
         var model = route.Model;
-        var telemetry = new RequestTelemetry(services.GetRequiredService<GatewayMetrics>(), caller.Group!.Name, caller.KeyName, model, context.Request.Path.Value ?? string.Empty);
+        var telemetry = new RequestTelemetry(services.GetRequiredService<GatewayMetrics>(), caller.Group!.Name, caller.KeyName, model, route.Requested, context.Request.Path.Value ?? string.Empty);
         using var activity = GatewayActivity.Source.StartActivity($"{telemetry.Operation} {telemetry.Model}");
         activity?.SetTag("gen_ai.operation.name", telemetry.Operation);
         activity?.SetTag("gen_ai.request.model", telemetry.Model);
@@ -149,6 +149,8 @@ internal static partial class ProxyEndpoint
         {
             UsageMode = upstreamBody.UsageMode,
             AffinityKey = AffinityKeyReader.Read(context.Request.Path.Value ?? string.Empty, context.Request.Headers, body.Span),
+            Requested = route.Requested,
+            Fallbacks = route.Fallbacks,
         };
         try
         {

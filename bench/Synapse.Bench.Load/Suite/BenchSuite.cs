@@ -131,11 +131,17 @@ internal static partial class BenchSuite
                 }
             }
 
+            if (settings.Runs("four-silos"))
+            {
+                await FourSilosAsync();
+            }
+
             if (settings.Runs("idle"))
             {
                 foreach (var transport in settings.TransportRuns)
                 {
                     await IdleAsync(transport);
+                    await IdleAgentsAsync(transport);
                 }
             }
 
@@ -382,8 +388,10 @@ internal static partial class BenchSuite
         /// Measures one workload on several paths in alternating slices (A B, B A, A B...), so that whatever else
         /// the shared machine is doing weighs on every path alike; each path's slices add up to one measurement.
         /// The first slice of each path warms it up; later ones settle for half a second before counting.
+        /// <paramref name="pathRoles"/>: the processes sampled in each path's slices, when they differ by path.
         /// </summary>
-        private async Task MeasureAlternatingAsync(Workload workload, CallTarget[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices, string? transport)
+        private async Task MeasureAlternatingAsync(Workload workload, CallTarget[] paths, IReadOnlyDictionary<string, ChildProcess> roles, int slices, string? transport,
+            IReadOnlyDictionary<string, ChildProcess>[]? pathRoles = null)
         {
             var sessions = paths.Select(p => new LoadSession(workload.ToSpec(p, settings))).ToArray();
             try
@@ -396,9 +404,9 @@ internal static partial class BenchSuite
                     {
                         var i = round % 2 == 0 ? k : paths.Length - 1 - k;
                         cancellationToken.ThrowIfCancellationRequested();
-                        CheckAlive(roles);
+                        CheckAlive(pathRoles?[i] ?? roles);
                         var settle = round == 0 ? sessions[i].Spec.Warmup : SliceSettle;
-                        var window = WindowSample.CaptureAsync(roles, settle, slice, cancellationToken);
+                        var window = WindowSample.CaptureAsync(pathRoles?[i] ?? roles, settle, slice, cancellationToken);
                         var run = sessions[i].RunSliceAsync(settle, slice, cancellationToken);
                         // Every request has a 60 s timeout, so a slice that is still running well after that is a bug.
                         var limit = settle + slice + sessions[i].Spec.RequestTimeout + TimeSpan.FromSeconds(15);

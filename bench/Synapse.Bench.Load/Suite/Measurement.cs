@@ -26,7 +26,7 @@ internal sealed record Measurement
     /// <summary>CPU microseconds per successful request spent by the gateway's silos (all of them), or null on the direct path.</summary>
     public double? GatewayMicrosPerRequest => MicrosPerRequest(role => role == "gateway" || role.StartsWith("silo", StringComparison.Ordinal));
 
-    public double? AgentMicrosPerRequest => MicrosPerRequest(role => role == "agent");
+    public double? AgentMicrosPerRequest => MicrosPerRequest(role => role == "agent" || role.StartsWith("agent-", StringComparison.Ordinal));
 
     public double? UpstreamMicrosPerRequest => MicrosPerRequest(role => role == "upstream");
 
@@ -35,7 +35,7 @@ internal sealed record Measurement
     /// <summary>CPU of the silos in percent of one core over the window.</summary>
     public double? GatewayCpuPercent => CpuPercent(role => role == "gateway" || role.StartsWith("silo", StringComparison.Ordinal));
 
-    public double? AgentCpuPercent => CpuPercent(role => role == "agent");
+    public double? AgentCpuPercent => CpuPercent(role => role == "agent" || role.StartsWith("agent-", StringComparison.Ordinal));
 
     private double? MicrosPerRequest(Func<string, bool> roles)
     {

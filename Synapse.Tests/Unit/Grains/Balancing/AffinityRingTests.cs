@@ -108,4 +108,21 @@ public sealed class AffinityRingTests
             Assert.Same(instances[2], ring.Pick(KeyOf(key), [instances[2]], Bound, 0, 32));
         }
     }
+
+    [Fact]
+    public void ConversationThatSpilledOver_StaysWhereItsPrefixNowIs_WhileThatIsWithinBounds()
+    {
+        var (ring, instances) = Ring(4);
+        var home = ring.Pick(KeyOf(9), instances, Bound, 0, 32)!;
+        home.InFlight = 8;
+        var spilled = ring.Pick(KeyOf(9), instances, Bound, 8, 32)!;
+        ring.Remember(KeyOf(9), spilled.AgentId);
+
+        home.InFlight = 0;
+        Assert.Same(spilled, ring.Pick(KeyOf(9), instances, Bound, 0, 32));
+
+        // Its new instance busy beyond the bound: the ring decides again, and the home is free.
+        spilled.InFlight = 8;
+        Assert.Same(home, ring.Pick(KeyOf(9), instances, Bound, 8, 32));
+    }
 }
