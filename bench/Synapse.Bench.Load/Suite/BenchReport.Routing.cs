@@ -89,9 +89,9 @@ internal sealed partial class BenchReport
                     ["errors"] = r.Errors,
                     ["engine_requests"] = new JsonObject(run.Engines.Zip(run.Counts, (e, c) => KeyValuePair.Create(e, (JsonNode?)c.Requests))),
                     ["engine_mean_queue_wait_ms"] = new JsonObject(run.Engines.Zip(run.Counts, (e, c) => KeyValuePair.Create(e, (JsonNode?)Round(c.MeanQueueWaitMs, 1)))),
-                    ["prefix_hits"] = run.Counts.Sum(c => c.PrefixHits),
-                    ["prefix_misses"] = run.Counts.Sum(c => c.PrefixMisses),
-                    ["prefix_hit_rate"] = Round(run.HitRate, 4),
+                    ["prefix_hits"] = first.Id == RoutingScenario.PrefixId ? run.Counts.Sum(c => c.PrefixHits) : null,
+                    ["prefix_misses"] = first.Id == RoutingScenario.PrefixId ? run.Counts.Sum(c => c.PrefixMisses) : null,
+                    ["prefix_hit_rate"] = first.Id == RoutingScenario.PrefixId ? Round(run.HitRate, 4) : null,
                 });
             }
 
