@@ -16,7 +16,7 @@ using Synapse.Bench.Load.Suite;
 //          a round-robin TCP balancer (the four-silos phase and the soak start it)
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,four-silos,idle,agents] [--relay-transports BroadcastChannel,MemoryStreams]");
+    Console.WriteLine("usage: Synapse.Bench.Load suite [--root DIR] [--duration S] [--warmup S] [--out FILE] [--quick] [--phases one-silo,limits,two-silos,four-silos,idle,agents,routing] [--relay-transports BroadcastChannel,MemoryStreams]");
     Console.WriteLine("       Synapse.Bench.Load load --url URL [--stream] [--tokens N] [--delay-ms D] [--concurrency C] [--duration S] [--warmup S] [--model M] [--api-key K]");
     Console.WriteLine("       Synapse.Bench.Load soak [--root DIR] [--minutes N]");
     Console.WriteLine("       Synapse.Bench.Load balance --port P --backends HOST:PORT,HOST:PORT...");

@@ -19,7 +19,6 @@ internal sealed class FakeOpenAI
 {
     private const int DefaultTokens = 16;
     private const int MaxTokens = 100_000;
-    private const string Token = " hello";
 
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
@@ -220,31 +219,4 @@ internal sealed class FakeOpenAI
     }
 
     private readonly record struct Call(string Model, bool Stream, int Tokens, int DelayMs);
-
-    /// <summary>Every answer for one model, as bytes, built once.</summary>
-    private sealed class ModelAnswers
-    {
-        private readonly string _modelJson;
-        private readonly ConcurrentDictionary<int, byte[]> _completions = new();
-
-        public ModelAnswers(string model)
-        {
-            _modelJson = JsonSerializer.Serialize(model);
-            FirstChunk = Event($$"""{"role":"assistant","content":"{{Token}}"}""", "null");
-            Chunk = Event($$"""{"content":"{{Token}}"}""", "null");
-            StopChunk = Event("{}", "\"stop\"");
-        }
-
-        public byte[] FirstChunk { get; }
-
-        public byte[] Chunk { get; }
-
-        public byte[] StopChunk { get; }
-
-        public byte[] Completion(int tokens) => _completions.GetOrAdd(tokens, n => Encoding.UTF8.GetBytes(
-            $$$"""{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":{{{_modelJson}}},"choices":[{"index":0,"message":{"role":"assistant","content":"{{{string.Concat(Enumerable.Repeat(Token, n))}}}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":{{{n}}},"total_tokens":{{{n + 8}}}}}"""));
-
-        private byte[] Event(string delta, string finish) => Encoding.UTF8.GetBytes(
-            $$$"""data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":{{{_modelJson}}},"choices":[{"index":0,"delta":{{{delta}}},"finish_reason":{{{finish}}}}]}""" + "\n\n");
-    }
 }

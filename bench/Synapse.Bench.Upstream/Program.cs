@@ -6,7 +6,10 @@ using Synapse.Bench.Upstream;
 // A fast fake OpenAI-compatible server for the benchmark (not the tests' fake: nothing is recorded or logged, and
 // every answer is precomputed bytes). Usage: Synapse.Bench.Upstream [--port N] [--host 127.0.0.1] [--model ID]...
 // Prints "listening http://host:port" on stdout once it accepts connections.
+// Engine mode (FakeEngine: slots, a queue, prefill, a prefix cache, vLLM's /metrics) with any of: --engine-slots N,
+// --token-delay-ms D, --prefill-ms P, --prefill-hit-ms H, --prefix-cache, --prefix-capacity K, --kv-tokens T.
 var port = 0;
+EngineOptions? engine = null;
 var host = IPAddress.Loopback;
 var models = new List<string>();
 for (var i = 0; i < args.Length; i++)
@@ -23,7 +26,15 @@ for (var i = 0; i < args.Length; i++)
             models.Add(args[++i]);
             break;
         default:
-            await Console.Error.WriteLineAsync($"unknown argument {args[i]}; usage: [--port N] [--host IP] [--model ID]...");
+            var at = i;
+            if (EngineOptions.TryApply(engine ?? new EngineOptions(), args[i], () => ++at < args.Length ? args[at] : null, out var applied, out var problem))
+            {
+                engine = applied;
+                i = at;
+                break;
+            }
+
+            await Console.Error.WriteLineAsync(problem ?? $"unknown argument {args[i]}; usage: [--port N] [--host IP] [--model ID]... [--engine-slots N] [--token-delay-ms D] [--prefill-ms P] [--prefill-hit-ms H] [--prefix-cache] [--prefix-capacity K] [--kv-tokens T]");
             return 2;
     }
 }
@@ -45,8 +56,13 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 
 var app = builder.Build();
 var fake = new FakeOpenAI(models);
-app.Run(fake.HandleAsync);
+app.Run(engine is null ? fake.HandleAsync : new FakeEngine(engine, models, fake).HandleAsync);
 await app.StartAsync();
 Console.WriteLine($"listening {app.Urls.First()}");
+if (engine is not null)
+{
+    Console.WriteLine($"engine: {engine}");
+}
+
 await app.WaitForShutdownAsync();
 return 0;

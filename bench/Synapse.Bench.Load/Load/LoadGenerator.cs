@@ -50,7 +50,7 @@ internal sealed class LoadSession : IDisposable
         _callers = new Caller[spec.Concurrency];
         for (var i = 0; i < _callers.Length; i++)
         {
-            _callers[i] = new Caller(_client, uri, body, spec);
+            _callers[i] = new Caller(_client, uri, body, spec, i);
         }
     }
 
@@ -81,7 +81,8 @@ internal sealed class LoadSession : IDisposable
         {
             var caller = _callers[i];
             var delay = ramp * i / _callers.Length;
-            tasks[i] = Task.Run(() => caller.RunAsync(delay, windowStart, windowEnd, cancellationToken), cancellationToken);
+            var slice = _slices;
+            tasks[i] = Task.Run(() => caller.RunAsync(delay, windowStart, windowEnd, slice, cancellationToken), cancellationToken);
         }
 
         await Task.WhenAll(tasks);
@@ -141,7 +142,7 @@ internal sealed class LoadSession : IDisposable
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>One caller: a closed loop of requests, with its own histograms (no locks on the hot path).</summary>
-    private sealed class Caller(HttpClient client, Uri uri, byte[] body, LoadSpec spec)
+    private sealed class Caller(HttpClient client, Uri uri, byte[] body, LoadSpec spec, int index)
     {
         private const int MaxErrorSamples = 5;
         private static readonly MediaTypeHeaderValue Json = new("application/json");
@@ -160,7 +161,7 @@ internal sealed class LoadSession : IDisposable
 
         public long Events { get; private set; }
 
-        public async Task RunAsync(TimeSpan startDelay, long windowStart, long windowEnd, CancellationToken cancellationToken)
+        public async Task RunAsync(TimeSpan startDelay, long windowStart, long windowEnd, int slice, CancellationToken cancellationToken)
         {
             if (startDelay > TimeSpan.Zero)
             {
@@ -170,6 +171,7 @@ internal sealed class LoadSession : IDisposable
             var buffer = new byte[16 * 1024];
             // Per-request scratch, reused: chunk times are recorded only once the request is known to be counted.
             var eventTimes = new List<long>(spec.Tokens + 4);
+            var sent = 0;
             while (!cancellationToken.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
@@ -184,7 +186,7 @@ internal sealed class LoadSession : IDisposable
                 using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
                     timeout.CancelAfter(spec.RequestTimeout);
-                    error = await SendAsync(buffer, eventTimes, timeout.Token);
+                    error = await SendAsync(spec.Body is { } build ? build(index, slice, sent++) : body, buffer, eventTimes, timeout.Token);
                 }
 
                 var ended = Stopwatch.GetTimestamp();
@@ -226,12 +228,12 @@ internal sealed class LoadSession : IDisposable
         }
 
         /// <summary>One request; null when it succeeded, else what went wrong.</summary>
-        private async Task<string?> SendAsync(byte[] buffer, List<long> eventTimes, CancellationToken cancellationToken)
+        private async Task<string?> SendAsync(byte[] requestBody, byte[] buffer, List<long> eventTimes, CancellationToken cancellationToken)
         {
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, uri);
-                request.Content = new ByteArrayContent(body);
+                request.Content = new ByteArrayContent(requestBody);
                 request.Content.Headers.ContentType = Json;
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);

@@ -27,6 +27,12 @@ internal sealed record LoadSpec
     /// <summary>Sent as <c>Authorization: Bearer</c> when set: a gateway with keys answers 401 to a request without one.</summary>
     public string? ApiKey { get; init; }
 
+    /// <summary>
+    /// Each request's JSON body, from the caller's index, the slice (0 for the first) and the request's number among
+    /// that caller's requests in the slice (from 0); null: every request sends the same body built from the fields above.
+    /// </summary>
+    public Func<int, int, int, byte[]>? Body { get; init; }
+
     /// <summary>A request taking longer than this counts as an error (timeout).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -111,6 +111,8 @@ internal sealed partial class BenchReport(SuiteSettings settings, Machine machin
             text.AppendLine(Invariant($"  cost: {limits.Throughput:0.0%} of throughput, p50 {limits.AddedP50Ms:+0.000;-0.000} ms, p99 {limits.AddedP99Ms:+0.00;-0.00} ms"));
         }
 
+        AppendRouting(text);
+
         if (ManyAgents is { } many)
         {
             text.AppendLine();
@@ -184,6 +186,8 @@ internal sealed partial class BenchReport(SuiteSettings settings, Machine machin
                 ? Invariant($"{cost:0.0%} ({l.Limited.Result.RequestsPerSecond:0} vs {l.Plain.Result.RequestsPerSecond:0} req/s, p50 {l.AddedP50Ms:+0.000;-0.000} ms, p99 {l.AddedP99Ms:+0.00;-0.00} ms)")
                 : "not measured",
             limits?.Met));
+
+        RoutingTargets(targets);
 
         var capacityId = $"stream32-50ms-x{settings.CapacityStreams}";
         var silo = Find(capacityId, "one-silo");
@@ -322,6 +326,7 @@ internal sealed partial class BenchReport(SuiteSettings settings, Machine machin
                 ["added_p50_ms"] = Round(limits.AddedP50Ms, 4),
                 ["added_p99_ms"] = Round(limits.AddedP99Ms, 4),
             },
+            ["routing"] = RoutingJson(),
             ["many_agents"] = ManyAgents is not { } many ? null : new JsonObject
             {
                 ["agents"] = many.Agents,

@@ -149,6 +149,11 @@ internal static partial class BenchSuite
             {
                 await ManyAgentsAsync();
             }
+
+            if (settings.Runs("routing"))
+            {
+                await RoutingAsync();
+            }
         }
 
         private async Task OneSiloAsync()
@@ -297,8 +302,12 @@ internal static partial class BenchSuite
         private int _clusters;
         private int _sets;
 
-        /// <summary>Starts a silo and waits for it to be ready; <paramref name="configFile"/> is a key-groups file (<c>--config</c>).</summary>
-        private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort, string? transport, string? configFile = null)
+        /// <summary>
+        /// Starts a silo and waits for it to be ready; <paramref name="configFile"/> is a key-groups file (<c>--config</c>),
+        /// <paramref name="configuration"/> more settings as environment variables (<c>Synapse__Balancing__Policy</c>...).
+        /// </summary>
+        private async Task<(ChildProcess Silo, Uri Url)> StartSiloAsync(string name, string clusterId, int? primarySiloPort, string? transport, string? configFile = null,
+            IReadOnlyDictionary<string, string>? configuration = null)
         {
             int http = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
             if (primarySiloPort is null)
@@ -320,6 +329,11 @@ internal static partial class BenchSuite
             if (transport is not null)
             {
                 environment["Synapse__Relay__Transport"] = transport;
+            }
+
+            foreach (var (key, value) in configuration ?? NoEnvironment)
+            {
+                environment[key] = value;
             }
 
             var process = processes.Start(name, "dotnet", args, environment);

@@ -40,7 +40,7 @@ internal sealed record SuiteSettings
     /// </summary>
     public TimeSpan IdleSettle => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(60);
 
-    /// <summary>Phases to run (all when empty): one-silo, limits, two-silos, four-silos, idle, agents.</summary>
+    /// <summary>Phases to run (all when empty): one-silo, limits, two-silos, four-silos, idle, agents, routing.</summary>
     public IReadOnlySet<string> Phases { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
     public bool Runs(string phase) => Phases.Count == 0 || Phases.Contains(phase);
