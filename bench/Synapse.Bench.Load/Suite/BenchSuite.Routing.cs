@@ -16,7 +16,8 @@ internal static partial class BenchSuite
         /// </summary>
         private async Task RoutingAsync()
         {
-            await SlowInstanceAsync();
+            await SlowInstanceAsync(RoutingScenario.SaturatingCallers);
+            await SlowInstanceAsync(RoutingScenario.ModerateCallers);
             await PrefixAffinityAsync();
         }
 
@@ -25,9 +26,9 @@ internal static partial class BenchSuite
         /// engine-aware policy against power-of-two-choices on in-flight counts (affinity off for both, and the
         /// gateway's defaults, engine-aware with affinity, beside them). Every request has a prompt of its own.
         /// </summary>
-        private async Task SlowInstanceAsync()
+        private async Task SlowInstanceAsync(int callers)
         {
-            var scenario = RoutingScenario.SlowInstance(settings.Quick);
+            var scenario = RoutingScenario.SlowInstance(settings.Quick, callers);
             Phase($"routing, slow instance: {scenario.Description}");
             var engines = new[]
             {

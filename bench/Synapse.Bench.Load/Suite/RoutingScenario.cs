@@ -10,6 +10,12 @@ namespace Synapse.Bench.Load.Suite;
 internal sealed record RoutingScenario
 {
     public const string SlowInstanceId = "routing-slow";
+
+    /// <summary>The slow instance at half the callers: engines busy, not saturated (see <see cref="SlowInstance"/>).</summary>
+    public const string SlowInstanceModerateId = "routing-slow-moderate";
+
+    public const int SaturatingCallers = 24;
+    public const int ModerateCallers = 12;
     public const string PrefixId = "routing-prefix";
 
     public const string EngineAwarePath = "engine-aware";
@@ -65,13 +71,20 @@ internal sealed record RoutingScenario
     /// <summary>The same for each path's first slice, which also warms up the silo and its agents.</summary>
     public required TimeSpan FirstSettle { get; init; }
 
-    public static RoutingScenario SlowInstance(bool quick)
+    /// <summary>
+    /// Two engines, one three times slower. With <see cref="SaturatingCallers"/> both engines' queues are never empty
+    /// and, callers waiting for their answers, the mean wait is the same whatever the policy (Little's law: the
+    /// requests waiting over the rate the engines finish them); a policy can only even the waits out. With
+    /// <see cref="ModerateCallers"/> the engines are busy but not saturated: where a request goes decides whether it
+    /// waits at all.
+    /// </summary>
+    public static RoutingScenario SlowInstance(bool quick, int callers)
     {
-        const int callers = 24;
+        var id = callers == SaturatingCallers ? SlowInstanceId : SlowInstanceModerateId;
         return new RoutingScenario
         {
-            Id = SlowInstanceId,
-            Workload = new Workload($"{SlowInstanceId}-x{callers}", $"32-token stream, engines {FastTokenMs} / {SlowTokenMs} ms/token, {callers} callers",
+            Id = id,
+            Workload = new Workload($"{id}-x{callers}", $"32-token stream, engines {FastTokenMs} / {SlowTokenMs} ms/token, {callers} callers",
                 Stream: true, Tokens: 32, DelayMs: FastTokenMs, Concurrency: callers),
             Description = Invariant($"2 fake engines of {SlowInstanceSlots} slots ({FastTokenMs} and {SlowTokenMs} ms per token, 32 tokens), an agent each (--max-concurrency {SlowInstanceAgentCapacity}), {callers} streaming callers; ") +
                 "a silo per setting: engine-aware and p2c (affinity off), defaults (engine-aware, affinity on); a prompt per request",
@@ -100,6 +113,8 @@ internal sealed record RoutingScenario
             FirstSettle = TimeSpan.FromSeconds(quick ? 4 : 6),
         };
     }
+
+    public static bool IsSlowInstance(string id) => id is SlowInstanceId or SlowInstanceModerateId;
 
     public static string[] SlowInstanceEngine(int tokenMs) =>
         ["--engine-slots", Invariant($"{SlowInstanceSlots}"), "--token-delay-ms", Invariant($"{tokenMs}")];
