@@ -75,11 +75,12 @@ public sealed class EngineAwarePolicy : ILoadBalancingPolicy
     }
 
     /// <summary>
-    /// True when <paramref name="instance"/>'s engine would start a request more than <paramref name="bound"/> times
-    /// later than the soonest of <paramref name="candidates"/> (or at all later, when one has room): prefix affinity
-    /// then gives way, since a cached prefix saves a prefill, never a queue on a slower engine. False without signals.
+    /// True when <paramref name="instance"/>'s engine would start a request later than the soonest of
+    /// <paramref name="candidates"/> by more than the policy calls equal (10%; at all, when one has room): prefix
+    /// affinity then gives way, since a cached prefix saves a prefill, never a place in a longer or slower queue.
+    /// False without signals.
     /// </summary>
-    public static bool StartsMuchLater(ModelInstance instance, IReadOnlyList<ModelInstance> candidates, double bound)
+    public static bool StartsLater(ModelInstance instance, IReadOnlyList<ModelInstance> candidates)
     {
         if (!AnySignals(candidates))
         {
@@ -94,7 +95,7 @@ public sealed class EngineAwarePolicy : ILoadBalancingPolicy
             soonest = Math.Min(soonest, ExpectedWait(candidate, drainMs, now));
         }
 
-        return ExpectedWait(instance, drainMs, now) > bound * soonest;
+        return CompareWaits(ExpectedWait(instance, drainMs, now), soonest) > 0;
     }
 
     private static int CompareWaits(double a, double b)

@@ -98,8 +98,8 @@ internal sealed partial class ModelGrain
 
     /// <summary>
     /// The instance holding this conversation's prefix while its load is within bounds and, where engines report
-    /// their queues, while it would start the request within the bound of the soonest (a cached prefix saves a
-    /// prefill, not a queue on a slower engine); null without a key or affinity.
+    /// their queues, while it would start the request as soon as any (a cached prefix saves a prefill, not a place in
+    /// a longer or slower queue); null without a key or affinity.
     /// </summary>
     private ModelInstance? PickByAffinity(ulong key, int totalLoad, int totalCapacity)
     {
@@ -115,7 +115,7 @@ internal sealed partial class ModelGrain
         }
 
         var home = _affinity.Pick(key, _candidates, _options.Affinity.LoadBound, totalLoad, totalCapacity);
-        return home is not null && EngineAwarePolicy.StartsMuchLater(home, _candidates, _options.Affinity.LoadBound) ? null : home;
+        return home is not null && EngineAwarePolicy.StartsLater(home, _candidates) ? null : home;
     }
 
     /// <summary>

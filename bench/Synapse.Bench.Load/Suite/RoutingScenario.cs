@@ -11,7 +11,7 @@ internal sealed record RoutingScenario
 {
     public const string SlowInstanceId = "routing-slow";
 
-    /// <summary>The slow instance at half the callers: engines busy, not saturated (see <see cref="SlowInstance"/>).</summary>
+    /// <summary>The slow instance at half the callers: a shorter queue, still more callers than the engines' 8 slots (see <see cref="SlowInstance"/>).</summary>
     public const string SlowInstanceModerateId = "routing-slow-moderate";
 
     public const int SaturatingCallers = 24;
@@ -75,8 +75,9 @@ internal sealed record RoutingScenario
     /// Two engines, one three times slower. With <see cref="SaturatingCallers"/> both engines' queues are never empty
     /// and, callers waiting for their answers, the mean wait is the same whatever the policy (Little's law: the
     /// requests waiting over the rate the engines finish them); a policy can only even the waits out. With
-    /// <see cref="ModerateCallers"/> the engines are busy but not saturated: where a request goes decides whether it
-    /// waits at all.
+    /// <see cref="ModerateCallers"/> the queues are shorter (4 waiting in all) and the same holds; with fewer callers
+    /// than slots nothing waits, and the time to first token is the prefill whatever the policy. A load that arrives
+    /// whatever the answers do, as real users' does, would tell policies apart where this closed loop cannot.
     /// </summary>
     public static RoutingScenario SlowInstance(bool quick, int callers)
     {

@@ -159,28 +159,28 @@ public sealed class EngineAwarePolicyTests
     }
 
     [Fact]
-    public void StartsMuchLater_HomeWithAQueueWhileAnotherHasRoom_IsTrue_AndWithoutSignalsFalse()
+    public void StartsLater_HomeWithAQueueWhileAnotherHasRoom_IsTrue_AndWithoutSignalsFalse()
     {
         var queued = Reporting("queued", running: 4, waiting: 3, slots: 4);
         var free = Reporting("free", running: 1, waiting: 0, slots: 4);
 
-        Assert.True(EngineAwarePolicy.StartsMuchLater(queued, [queued, free], 1.25));
-        Assert.False(EngineAwarePolicy.StartsMuchLater(free, [queued, free], 1.25));
-        Assert.False(EngineAwarePolicy.StartsMuchLater(Instances.With("a", 3), [Instances.With("a", 3), Instances.With("b", 0)], 1.25));
+        Assert.True(EngineAwarePolicy.StartsLater(queued, [queued, free]));
+        Assert.False(EngineAwarePolicy.StartsLater(free, [queued, free]));
+        Assert.False(EngineAwarePolicy.StartsLater(Instances.With("a", 3), [Instances.With("a", 3), Instances.With("b", 0)]));
     }
 
     [Fact]
-    public void StartsMuchLater_SlowerEngineBeyondTheBound_IsTrue_WithinItFalse()
+    public void StartsLater_SlowerEngine_IsTrue_OneWithinTenPercentFalse()
     {
         var slow = Reporting("slow", running: 4, waiting: 3, slots: 4);
         var fast = Reporting("fast", running: 4, waiting: 3, slots: 4);
         Finished(slow, 8, 30);
         Finished(fast, 8, 10);
 
-        Assert.True(EngineAwarePolicy.StartsMuchLater(slow, [slow, fast], 1.25));
+        Assert.True(EngineAwarePolicy.StartsLater(slow, [slow, fast]));
 
         var nearlyAsFast = Reporting("near", running: 4, waiting: 3, slots: 4);
-        Finished(nearlyAsFast, 8, 12);
-        Assert.False(EngineAwarePolicy.StartsMuchLater(nearlyAsFast, [nearlyAsFast, fast], 1.25));
+        Finished(nearlyAsFast, 8, 11);
+        Assert.False(EngineAwarePolicy.StartsLater(nearlyAsFast, [nearlyAsFast, fast]));
     }
 }
