@@ -101,7 +101,8 @@ public sealed class ResponseHeadAbuseTests(HostileFixture fixture)
         using var client = fixture.CreateClient();
         for (var i = 0; i < 40 && (Volatile.Read(ref poisoned) == 0 || i < 10); i++)
         {
-            using var response = await client.PostAsync(new Uri("/v1/chat/completions", UriKind.Relative), Chat(model));
+            // A conversation each: one prompt sent 40 times is one conversation, kept on one instance by prefix affinity.
+            using var response = await client.PostAsync(new Uri("/v1/chat/completions", UriKind.Relative), Chat(model, $"hi {i}"));
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"call {i}: {(int)response.StatusCode} {body}");
             Assert.Contains("tok0", body, StringComparison.Ordinal);
@@ -112,6 +113,6 @@ public sealed class ResponseHeadAbuseTests(HostileFixture fixture)
         await fixture.StillServesAsync();
     }
 
-    private static StringContent Chat(string model) =>
-        new($$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json");
+    private static StringContent Chat(string model, string content = "hi") =>
+        new($$"""{"model":"{{model}}","messages":[{"role":"user","content":"{{content}}"}]}""", Encoding.UTF8, "application/json");
 }

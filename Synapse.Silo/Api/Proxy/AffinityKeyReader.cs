@@ -101,8 +101,10 @@ internal static class AffinityKeyReader
     {
         var start = (int)reader.TokenStartIndex;
         var end = -1;
+        var messages = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
+            messages++;
             if (end >= 0 || reader.TokenType != JsonTokenType.StartObject)
             {
                 reader.Skip();
@@ -115,7 +117,8 @@ internal static class AffinityKeyReader
             }
         }
 
-        return start..(end >= 0 ? end : (int)reader.BytesConsumed);
+        // No messages, no conversation: an empty array would make every such call one conversation.
+        return messages == 0 ? default : start..(end >= 0 ? end : (int)reader.BytesConsumed);
     }
 
     /// <summary>Reads one message object to its end; true when its role is <c>user</c>.</summary>

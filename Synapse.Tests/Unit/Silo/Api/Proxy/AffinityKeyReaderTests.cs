@@ -85,6 +85,7 @@ public sealed class AffinityKeyReaderTests
     [Theory]
     [InlineData(Chat, """{"model":"m"}""")]
     [InlineData(Chat, """{"model":"m","messages":"#"}""")]
+    [InlineData(Chat, """{"model":"m","messages":[]}""")]
     [InlineData(Chat, """not json at all""")]
     [InlineData("/v1/embeddings", """{"model":"m","input":"hello","user":"alice"}""")]
     public void NothingToGoBy_IsNoKey(string path, string body)
